@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { clientMetadataSchema } from '../clients/metadata.ts';
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Browsers treat https and http://localhost as secure contexts; SameSite=None cookies need one. */
+export function isSecureContextUrl(value: string): boolean {
+  const url = URL.parse(value);
+  return !!url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)));
+}
+
+const connectionSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('database'),
+    name: z.string().min(1).max(128),
+    strategy: z.string().min(1).max(64).default('auth0'),
+  }).strict(),
+  z.object({
+    type: z.literal('oidc'),
+    name: z.string().min(1).max(128),
+    strategy: z.string().min(1).max(64).default('oidc'),
+    issuer: z.url(),
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1).optional(),
+    scope: z.string().default('openid email profile'),
+    display_name: z.string().optional(),
+  }).strict(),
+]);
+
+const userSchema = z.object({
+  username: z.string().min(1).max(256),
+  password: z.string().min(8).max(1024),
+  email: z.email().optional(),
+  name: z.string().max(256).optional(),
+  connection: z.string().optional(),
+}).strict();
+
+export const configSchema = z.object({
+  issuer: z.url().refine(isSecureContextUrl, 'must be https, or http on localhost/127.0.0.1 (browsers need a secure context for the SSO cookie)')
+    .refine((v) => !v.endsWith('/'), 'must not end with a slash'),
+  port: z.number().int().min(0).max(65535).default(3000),
+  host: z.string().default('127.0.0.1'),
+  /** Set when a TLS-terminating proxy sits in front and sends X-Forwarded-* headers. */
+  trust_proxy: z.boolean().default(false),
+  /** Cookies are <prefix>_sso, <prefix>_interaction, <prefix>_resume. */
+  cookie_prefix: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, 'must be a letter then up to 31 letters, digits or _').default('adieu'),
+  storage: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+    z.object({ kind: z.literal('postgres'), url: z.string().min(1), pool_size: z.number().int().min(1).max(200).optional() }).strict(),
+  ]).default({ kind: 'sqlite', path: './data/adieu.db' }),
+  secrets: z.object({
+    admin_token: z.string().min(16).optional(),
+    cookie_keys: z.array(z.string().min(16)).optional(),
+  }).strict().default({}),
+  session: z.object({
+    ttl_seconds: z.number().int().min(60).default(14 * 24 * 3600),
+  }).strict().default({ ttl_seconds: 14 * 24 * 3600 }),
+  tenant: z.object({
+    name: z.string().default('Adieu'),
+    /** returnTo URLs /v2/logout accepts when no client_id is given. */
+    allowed_logout_urls: z.array(z.url()).default([]),
+  }).strict().default({ name: 'Adieu', allowed_logout_urls: [] }),
+  connections: z.array(connectionSchema).default([{ type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' }]),
+  clients: z.array(clientMetadataSchema).default([]),
+  users: z.array(userSchema).default([]),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).strict().superRefine((c, ctx) => {
+  const names = new Set<string>();
+  c.connections.forEach((conn, i) => {
+    if (names.has(conn.name)) ctx.addIssue({ code: 'custom', path: ['connections', i, 'name'], message: `duplicate connection name ${conn.name}` });
+    names.add(conn.name);
+  });
+  const firstDatabase = c.connections.find((conn) => conn.type === 'database');
+  c.users.forEach((u, i) => {
+    const conn = c.connections.find((x) => x.name === (u.connection ?? firstDatabase?.name));
+    if (!conn || conn.type !== 'database') {
+      ctx.addIssue({ code: 'custom', path: ['users', i, 'connection'], message: 'must name a database connection' });
+    }
+  });
+  const ids = new Set<string>();
+  c.clients.forEach((client, i) => {
+    if (ids.has(client.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id ${client.client_id}` });
+    ids.add(client.client_id);
+  });
+});
+
+export type AdieuConfig = z.infer<typeof configSchema>;
+export type ConnectionConfig = AdieuConfig['connections'][number];

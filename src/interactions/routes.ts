@@ -1,0 +1,194 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { UpstreamConnection } from '../connections/upstream.ts';
+import type { AdieuConfig } from '../config/schema.ts';
+import { readForm } from '../http/body.ts';
+import { html, page, PAGE_CSP } from '../http/html.ts';
+import type { AdieuLoginResult } from '../sessions/recorder.ts';
+import type { Storage } from '../storage/types.ts';
+import { createUser, verifyPassword } from '../users/accounts.ts';
+import { renderLoginPage } from './login-page.ts';
+
+const PENDING_UPSTREAM = 'UpstreamLogin';
+const PENDING_TTL = 600;
+
+export interface InteractionDeps {
+  config: AdieuConfig;
+  provider: Provider;
+  storage: Storage;
+  upstreams: Map<string, UpstreamConnection>;
+  logger: Logger;
+}
+
+function sendPage(ctx: Context, status: number, body: string) {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+function expiredPage(ctx: Context) {
+  sendPage(ctx, 400, page('Sign-in expired', html`
+    <h1>This sign-in request has expired</h1>
+    <p role="alert" class="error">The sign-in page was open too long or was already used.</p>
+    <p>Go back to the application and sign in again.</p>`));
+}
+
+/** Forms post only from Adieu's own pages (SameSite=Lax on the interaction cookie does the rest). */
+function assertSameOrigin(ctx: Context, issuer: string) {
+  const origin = ctx.get('origin');
+  if (origin && origin !== new URL(issuer).origin) ctx.throw(403, 'cross-origin form submission refused');
+}
+
+export function interactionRoutes({ config, provider, storage, upstreams, logger }: InteractionDeps): Router {
+  const router = new Router();
+  const databaseConnections = config.connections.filter((c) => c.type === 'database');
+  const upstreamList = config.connections.filter((c) => c.type === 'oidc')
+    .map((c) => ({ name: c.name, label: c.display_name ?? c.name }));
+
+  async function details(ctx: Context) {
+    try {
+      return await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (err) {
+      if (err instanceof errors.SessionNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  async function render(ctx: Context, interaction: Awaited<ReturnType<Provider['interactionDetails']>>, status = 200, error?: string, username?: string) {
+    const clientId = interaction.params.client_id as string;
+    const client = await provider.Client.find(clientId);
+    const requested = interaction.params.connection as string | undefined;
+    const database = databaseConnections.find((c) => !requested || c.name === requested);
+    const upstream = upstreamList.filter((u) => !requested || u.name === requested);
+    sendPage(ctx, status, renderLoginPage({
+      uid: interaction.uid,
+      clientName: client?.clientName ?? clientId,
+      databaseConnection: database?.name,
+      upstream,
+      username: username ?? (interaction.params.login_hint as string | undefined),
+      error,
+    }));
+  }
+
+  async function startUpstream(ctx: Context, uid: string, name: string, loginHint?: string) {
+    const upstream = upstreams.get(name);
+    if (!upstream) ctx.throw(404, `unknown connection ${name}`);
+    let started;
+    try {
+      started = await upstream!.start(loginHint);
+    } catch (err) {
+      logger.error({ err, connection: name }, 'upstream connection unavailable');
+      return sendPage(ctx, 502, page('Sign-in unavailable', html`
+        <h1>${name} is not reachable</h1>
+        <p role="alert" class="error">Adieu could not reach the identity provider behind ${name}.</p>
+        <p>Try again in a moment, or ask your administrator.</p>`));
+    }
+    await storage.upsertPayload(PENDING_UPSTREAM, started.checks.state, { uid, connection: name, checks: started.checks }, Math.floor(Date.now() / 1000) + PENDING_TTL);
+    ctx.redirect(started.url.href);
+  }
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    const requested = interaction.params.connection as string | undefined;
+    if (requested && upstreams.has(requested)) {
+      return startUpstream(ctx, interaction.uid, requested, interaction.params.login_hint as string | undefined);
+    }
+    if (requested && !databaseConnections.some((c) => c.name === requested)) {
+      const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'invalid_request', error_description: `unknown connection ${requested}` });
+      return ctx.redirect(to);
+    }
+    await render(ctx, interaction);
+  });
+
+  router.post('/interaction/:uid/login', async (ctx) => {
+    assertSameOrigin(ctx, config.issuer);
+    const interaction = await details(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    const form = await readForm(ctx);
+    const username = (form.username ?? '').trim();
+    const password = form.password ?? '';
+    const connection = databaseConnections.find((c) => c.name === (form.connection ?? databaseConnections[0]?.name));
+    if (!connection) return render(ctx, interaction, 400, 'This connection does not accept passwords.');
+    if (!username || !password || username.length > 256 || password.length > 1024) {
+      return render(ctx, interaction, 400, 'Enter your username and password.', username.slice(0, 256));
+    }
+    const user = await storage.findUser(connection.name, username);
+    if (!(await verifyPassword(user, password))) {
+      logger.info({ event: 'login.failed', connection: connection.name }, 'wrong username or password');
+      return render(ctx, interaction, 401, 'Wrong username or password.', username);
+    }
+    const to = await provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId: user!.id, amr: ['pwd'], remember: true },
+    }, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(to);
+  });
+
+  router.post('/interaction/:uid/abort', async (ctx) => {
+    assertSameOrigin(ctx, config.issuer);
+    const interaction = await details(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User cancelled the sign-in' });
+    ctx.status = 303;
+    ctx.redirect(to);
+  });
+
+  router.get('/interaction/:uid/upstream/:connection', async (ctx) => {
+    const interaction = await details(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    await startUpstream(ctx, interaction.uid, ctx.params.connection!, interaction.params.login_hint as string | undefined);
+  });
+
+  // The upstream IdP redirects here (one fixed redirect_uri per connection); the interaction
+  // cookie is scoped to /interaction/:uid, so the browser is sent on to that path.
+  router.get('/login/callback/:connection', async (ctx) => {
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
+    const pending = state ? await storage.findPayload(PENDING_UPSTREAM, state) : undefined;
+    if (!pending || pending.connection !== ctx.params.connection) return expiredPage(ctx);
+    ctx.redirect(`/interaction/${encodeURIComponent(pending.uid as string)}/upstream-callback?${ctx.querystring}`);
+  });
+
+  router.get('/interaction/:uid/upstream-callback', async (ctx) => {
+    const interaction = await details(ctx);
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
+    const pending = state ? await storage.findPayload(PENDING_UPSTREAM, state) : undefined;
+    if (!interaction || !pending || interaction.uid !== ctx.params.uid || pending.uid !== interaction.uid) return expiredPage(ctx);
+    await storage.destroyPayload(PENDING_UPSTREAM, state); // one use
+    const name = pending.connection as string;
+    const upstream = upstreams.get(name)!;
+    if (typeof ctx.query.error === 'string') {
+      return render(ctx, interaction, 401, `${name} did not sign you in: ${ctx.query.error_description ?? ctx.query.error}`);
+    }
+    let result;
+    try {
+      result = await upstream.finish(ctx.querystring, pending.checks as any);
+    } catch (err) {
+      logger.warn({ err, connection: name }, 'upstream login failed');
+      return render(ctx, interaction, 401, `${name} did not sign you in: ${(err as Error).message}`);
+    }
+    const { claims, idToken } = result;
+    const username = String(claims.email ?? claims.preferred_username ?? claims.sub);
+    const user = await storage.findUser(name, username) ?? await createUser(storage, {
+      connection: name,
+      username,
+      email: typeof claims.email === 'string' ? claims.email : null,
+      name: typeof claims.name === 'string' ? claims.name : null,
+      profile: { upstream_sub: claims.sub, email_verified: claims.email_verified === true },
+    });
+    const adieu: AdieuLoginResult = { upstream: { connection: name, id_token: idToken } };
+    const to = await provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId: user.id, amr: ['fed'], remember: true },
+      adieu,
+    }, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(to);
+  });
+
+  return router;
+}

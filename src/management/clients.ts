@@ -1,0 +1,82 @@
+import type Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import { clientMetadataSchema, normalizeClient, type ClientMetadata } from '../clients/metadata.ts';
+import { readJson } from '../http/body.ts';
+import { Problem } from '../http/problem.ts';
+import type { Storage, StoredClient } from '../storage/types.ts';
+import { parseInput } from './validation.ts';
+
+/** A client as the API shows it: never its secret. */
+function view(c: StoredClient) {
+  const { client_secret, ...metadata } = c.metadata as ClientMetadata;
+  return { ...metadata, has_client_secret: !!client_secret, source: c.source, created_at: c.created_at, updated_at: c.updated_at };
+}
+
+/** Validates with Adieu's schema, then with oidc-provider's own (it knows the protocol rules). */
+export async function validateClient(provider: Provider, input: unknown): Promise<ClientMetadata> {
+  const metadata = normalizeClient(parseInput(clientMetadataSchema, input));
+  try {
+    await provider.Client.validate(metadata as any);
+  } catch (err) {
+    const e = err as { error?: string; error_description?: string; message: string };
+    throw new Problem(400, 'Invalid client metadata', e.error_description ?? e.message);
+  }
+  return metadata;
+}
+
+export function clientRoutes(router: Router, provider: Provider, storage: Storage) {
+  async function load(id: string) {
+    const c = await storage.getClient(id);
+    if (!c) throw new Problem(404, 'Not found', `client ${id} does not exist`);
+    return c;
+  }
+
+  router.get('/clients', async (ctx) => {
+    ctx.body = { clients: (await storage.listClients()).map(view) };
+  });
+
+  router.post('/clients', async (ctx) => {
+    const metadata = await validateClient(provider, await readJson(ctx));
+    if (await storage.getClient(metadata.client_id)) throw new Problem(409, 'Conflict', `client ${metadata.client_id} already exists`);
+    await storage.putClient(metadata.client_id, metadata, 'api');
+    ctx.status = 201;
+    ctx.set('Location', `/api/v1/clients/${encodeURIComponent(metadata.client_id)}`);
+    ctx.body = view((await storage.getClient(metadata.client_id))!);
+  });
+
+  router.get('/clients/:id', async (ctx) => {
+    ctx.body = view(await load(ctx.params.id!));
+  });
+
+  async function replace(id: string, body: Record<string, unknown>) {
+    if (body.client_id !== undefined && body.client_id !== id) throw new Problem(400, 'Invalid request body', 'client_id cannot be changed');
+    const metadata = await validateClient(provider, { ...body, client_id: id });
+    await storage.putClient(id, metadata, 'api');
+    return view((await storage.getClient(id))!);
+  }
+
+  router.put('/clients/:id', async (ctx) => {
+    await load(ctx.params.id!);
+    ctx.body = await replace(ctx.params.id!, await objectBody(ctx));
+  });
+
+  router.patch('/clients/:id', async (ctx) => {
+    const existing = await load(ctx.params.id!);
+    const patch = await objectBody(ctx);
+    // null removes a field (JSON merge patch, RFC 7396)
+    const merged: Record<string, unknown> = { ...existing.metadata, ...patch };
+    for (const [k, v] of Object.entries(patch)) if (v === null) delete merged[k];
+    ctx.body = await replace(ctx.params.id!, merged);
+  });
+
+  router.delete('/clients/:id', async (ctx) => {
+    if (!(await storage.deleteClient(ctx.params.id!))) throw new Problem(404, 'Not found', `client ${ctx.params.id} does not exist`);
+    ctx.status = 204;
+  });
+}
+
+export async function objectBody(ctx: Parameters<typeof readJson>[0]): Promise<Record<string, unknown>> {
+  const body = await readJson(ctx);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Problem(400, 'Invalid request body', 'body must be a JSON object');
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,165 @@
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { JWK } from 'jose';
+import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
+import type { AdieuConfig } from '../config/schema.ts';
+import { html, page, PAGE_CSP } from '../http/html.ts';
+import type { Storage } from '../storage/types.ts';
+import { accountFinder } from '../users/accounts.ts';
+import { createAdapterClass } from './adapter.ts';
+import { DEFAULT_SIGNING_ALG } from './keys.ts';
+
+/**
+ * Cookie names are part of Adieu's documented surface (README: "Cookies"). The prefix is
+ * configurable because browsers do not separate cookies by port: two Adieu instances on one
+ * host (an IdP and its upstream, say) need different names.
+ */
+export function cookieNames(prefix: string) {
+  return { session: `${prefix}_sso`, interaction: `${prefix}_interaction`, resume: `${prefix}_resume` };
+}
+
+/** Provider routes: Auth0-compatible paths are canonical; oidc-provider's defaults are aliases. */
+export const PROVIDER_ROUTES = {
+  authorization: '/authorize',
+  token: '/oauth/token',
+  userinfo: '/userinfo',
+  jwks: '/.well-known/jwks.json',
+  end_session: '/oidc/logout',
+  revocation: '/oauth/revoke',
+  introspection: '/oauth/introspect',
+} as const;
+
+export const ROUTE_ALIASES: Record<string, string> = {
+  '/auth': PROVIDER_ROUTES.authorization,
+  '/token': PROVIDER_ROUTES.token,
+  '/me': PROVIDER_ROUTES.userinfo,
+  '/jwks': PROVIDER_ROUTES.jwks,
+  '/session/end': PROVIDER_ROUTES.end_session,
+  '/token/revocation': PROVIDER_ROUTES.revocation,
+  '/token/introspection': PROVIDER_ROUTES.introspection,
+};
+
+export interface ProviderOptions {
+  config: AdieuConfig;
+  storage: Storage;
+  signingKeys: JWK[];
+  cookieKeys: string[];
+}
+
+function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) {
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.body = page('Sign-in error', html`
+    <h1>Something went wrong</h1>
+    <p role="alert" class="error"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</p>
+    <p class="muted">Go back to the application and try again. If this keeps happening, tell your administrator the error above.</p>`);
+}
+
+export function createProvider({ config, storage, signingKeys, cookieKeys }: ProviderOptions): Provider {
+  const policy = interactionPolicy.base();
+  // A client not enabled for SSO never rides on an existing session (the reference document:
+  // "All applications ... need to be enabled for SSO").
+  policy.get('login')!.checks.push(new interactionPolicy.Check(
+    'client_not_sso',
+    'this application does not share the single sign-on session',
+    'login_required',
+    (ctx) => ctx.oidc.client?.['sso'] === false && !ctx.oidc.result?.login,
+  ));
+
+  const ttl = config.session.ttl_seconds;
+  const configuration: Configuration = {
+    adapter: createAdapterClass(storage),
+    clients: [],
+    findAccount: accountFinder(storage) as Configuration['findAccount'],
+    jwks: { keys: signingKeys as any },
+    cookies: {
+      keys: cookieKeys,
+      names: cookieNames(config.cookie_prefix),
+      // SameSite=None so /user/ssodata and logout iframes see the SSO cookie from the apps' origins
+      long: { httpOnly: true, sameSite: 'none', secure: true, signed: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: true, signed: true },
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'preferred_username'],
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      // Adieu delivers back-channel logout itself (durable, retried); see src/logout.
+      backchannelLogout: { enabled: false },
+    },
+    extraClientMetadata: { properties: [...ADIEU_CLIENT_FIELDS] },
+    // Auth0-style ?connection=NAME picks the connection on the login page
+    extraParams: ['connection'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: DEFAULT_SIGNING_ALG,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: [DEFAULT_SIGNING_ALG, 'RS256', 'PS256', 'EdDSA'],
+    },
+    discovery: {
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
+      frontchannel_logout_supported: true,
+      frontchannel_logout_session_supported: true,
+    } as any,
+    pkce: { required: () => true },
+    routes: PROVIDER_ROUTES,
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // First-party SSO: the tenant admin registered the client, so consent is implied. A grant
+    // covering what was asked is created (or extended) here instead of showing a consent page.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const accountId = oidc.session!.accountId!;
+      const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
+      let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+      if (grant && (grant.accountId !== accountId || grant.clientId !== oidc.client!.clientId)) grant = undefined;
+      grant ??= new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId });
+      const scope = [...(oidc.requestParamScopes ?? [])].join(' ');
+      if (scope) grant.addOIDCScope(scope);
+      const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
+      if (claims.length) grant.addOIDCClaims(claims);
+      await grant.save();
+      return grant;
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      Session: ttl,
+      Grant: ttl,
+      Interaction: 3600,
+      AuthorizationCode: 60,
+      AccessToken: 3600,
+      IdToken: 3600,
+      RefreshToken: ttl,
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      if (origin === 'null') return false;
+      const webOrigins = (client['web_origins'] as string[] | undefined) ?? [];
+      return webOrigins.includes(origin) || client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin);
+    },
+    async renderError(ctx, out) {
+      errorPage(ctx, out);
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  // The issuer is validated to be https or http://localhost (a secure context for browsers):
+  // cookies are always Secure, also behind a TLS-terminating proxy and on localhost.
+  Object.defineProperty(provider.request, 'secure', { get: () => true });
+  provider.proxy = config.trust_proxy;
+  // Every ID token carries sid: it is what lets an application match a front- or back-channel
+  // logout to its local session, and Adieu's own logout channels do not live in oidc-provider.
+  provider.Client.prototype.includeSid = () => true;
+  return provider;
+}

@@ -1,0 +1,157 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import pino, { type Logger } from 'pino';
+import { normalizeClient } from './clients/metadata.ts';
+import type { AdieuConfig } from './config/schema.ts';
+import { UpstreamConnection } from './connections/upstream.ts';
+import { errorHandler, securityHeaders } from './http/errors.ts';
+import { Problem } from './http/problem.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import { v2LogoutRoutes } from './logout/v2-logout.ts';
+import { managementRouter } from './management/router.ts';
+import { validateClient } from './management/clients.ts';
+import { loadCookieKeys } from './provider/cookie-keys.ts';
+import { loadSigningKeys } from './provider/keys.ts';
+import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
+import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
+import { installSessionRecorder } from './sessions/recorder.ts';
+import { ssoDataHandler } from './sessions/ssodata.ts';
+import { openStorage } from './storage/open.ts';
+import type { Storage } from './storage/types.ts';
+import { createUser } from './users/accounts.ts';
+
+export interface AdieuServer {
+  config: AdieuConfig;
+  url: string;
+  provider: Provider;
+  storage: Storage;
+  ender: SessionEnder;
+  logger: Logger;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** Writes what the config declares into storage: connections, clients, and missing users. */
+async function applyConfig(config: AdieuConfig, storage: Storage, provider: Provider) {
+  for (const c of config.connections) {
+    const { name, type, strategy, ...options } = c;
+    if ('client_secret' in options) delete options.client_secret; // secrets stay in config/env
+    await storage.putConnection({ name, type, strategy, options });
+  }
+  for (const client of config.clients) {
+    let metadata;
+    try {
+      metadata = await validateClient(provider, client);
+    } catch (err) {
+      throw new Error(`config clients[${client.client_id}]: ${(err as Problem).detail ?? (err as Error).message}`);
+    }
+    await storage.putClient(client.client_id, normalizeClient(metadata), 'config');
+  }
+  const defaultDatabase = config.connections.find((c) => c.type === 'database')?.name;
+  for (const u of config.users) {
+    const connection = u.connection ?? defaultDatabase!;
+    if (!(await storage.findUser(connection, u.username))) {
+      await createUser(storage, { connection, username: u.username, password: u.password, email: u.email, name: u.name });
+    }
+  }
+}
+
+export async function startAdieu(config: AdieuConfig, options: { logger?: Logger } = {}): Promise<AdieuServer> {
+  const logger = options.logger ?? pino({ level: config.log_level, name: 'adieu' });
+  const storage = await openStorage(config.storage);
+  try {
+    const [signingKeys, cookieKeys] = await Promise.all([
+      loadSigningKeys(storage),
+      loadCookieKeys(storage, config.secrets.cookie_keys),
+    ]);
+    const provider = createProvider({ config, storage, signingKeys, cookieKeys });
+    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
+    await applyConfig(config, storage, provider);
+
+    const ender = createSessionEnder(storage, logger);
+    installSessionRecorder(provider, storage, ender);
+
+    const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
+      .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
+
+    const host = new Router();
+    host.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
+    host.get('/user/ssodata', ssoDataHandler(provider, storage));
+    host.options('/user/ssodata', ssoDataHandler(provider, storage));
+
+    const routers = [
+      host,
+      interactionRoutes({ config, provider, storage, upstreams, logger }),
+      v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
+      managementRouter(config, provider, storage, ender),
+    ];
+
+    const app = new Koa({ proxy: config.trust_proxy });
+    app.use(errorHandler(logger));
+    app.use(securityHeaders);
+    app.use(async (ctx, next) => {
+      // oidc-provider's default paths stay reachable as aliases of the Auth0-style ones
+      const canonical = ROUTE_ALIASES[ctx.path];
+      if (canonical) ctx.req.url = canonical + (ctx.querystring ? `?${ctx.querystring}` : '');
+      await next();
+    });
+    for (const r of routers) app.use(r.routes()).use(r.allowedMethods());
+    app.use(async (ctx, next) => {
+      if (ctx.path.startsWith('/api/')) throw new Problem(404, 'Not found', `no management endpoint ${ctx.method} ${ctx.path}`);
+      await next();
+    });
+    const providerCallback = provider.callback();
+    app.use(async (ctx) => {
+      ctx.respond = false;
+      await providerCallback(ctx.req, ctx.res);
+    });
+
+    const server = createServer(app.callback());
+    server.keepAliveTimeout = 65_000;
+    server.listen(config.port, config.host);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+
+    const sweeper = setInterval(() => {
+      sweepExpired(storage, ender).catch((err) => logger.error({ err }, 'expiry sweep failed'));
+    }, SWEEP_INTERVAL_MS);
+    sweeper.unref();
+
+    logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');
+    return {
+      config,
+      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      provider,
+      storage,
+      ender,
+      logger,
+      server,
+      async close() {
+        clearInterval(sweeper);
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await storage.close();
+      },
+    };
+  } catch (err) {
+    await storage.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Session expiry goes through the same SessionEnder as every other way a session ends. */
+export async function sweepExpired(storage: Storage, ender: SessionEnder) {
+  const now = Math.floor(Date.now() / 1000);
+  for (;;) {
+    const expired = await storage.listExpiredSsoSessions(now, 100);
+    for (const s of expired) await ender.end(s.uid, 'expired');
+    if (expired.length < 100) break;
+  }
+  await storage.sweepExpiredPayloads(now);
+}

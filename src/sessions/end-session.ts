@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { EndedSessionData, Storage } from '../storage/types.ts';
+
+/** Why a session ended. Every way a session ends is one of these, through endSession. */
+export type EndTrigger =
+  | 'user_logout' // /v2/logout
+  | 'rp_logout' // RP-Initiated Logout end-session endpoint
+  | 'account_switch' // another account signed in on the same browser
+  | 'admin' // management API: end this session
+  | 'admin_all' // management API: sign the user out everywhere
+  | 'expired'
+  | 'account_deleted'
+  | 'password_changed';
+
+export interface EndedSession extends EndedSessionData {
+  uid: string;
+  accountId: string | undefined;
+  trigger: EndTrigger;
+  endedAt: number;
+  /** Client ids signed in during the session, in sign-in order. */
+  clients: string[];
+}
+
+export type SessionEndedHook = (ended: EndedSession) => Promise<void> | void;
+
+export interface SessionEnder {
+  /** The single place where an SSO session ends. Idempotent: ending a gone session is a no-op. */
+  end(uid: string, trigger: EndTrigger): Promise<EndedSession | undefined>;
+  /** Ends every live session of an account; returns those that were ended. */
+  endAllFor(accountId: string, trigger: EndTrigger): Promise<EndedSession[]>;
+  onEnded(hook: SessionEndedHook): void;
+}
+
+export function createSessionEnder(storage: Storage, logger: Logger): SessionEnder {
+  const hooks: SessionEndedHook[] = [];
+
+  const ender: SessionEnder = {
+    async end(uid, trigger) {
+      const data = await storage.endSession(uid);
+      if (!data.record && !data.session) return undefined;
+      const authorizations = (data.session?.authorizations ?? {}) as Record<string, unknown>;
+      const clients = data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
+      const ended: EndedSession = {
+        ...data,
+        uid,
+        accountId: data.record?.account_id ?? (data.session?.accountId as string | undefined),
+        trigger,
+        endedAt: Math.floor(Date.now() / 1000),
+        clients,
+      };
+      logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
+      for (const hook of hooks) await hook(ended);
+      return ended;
+    },
+    async endAllFor(accountId, trigger) {
+      const sessions = await storage.listSsoSessions(accountId, 0);
+      const ended: EndedSession[] = [];
+      for (const s of sessions) {
+        const e = await ender.end(s.uid, trigger);
+        if (e) ended.push(e);
+      }
+      return ended;
+    },
+    onEnded(hook) {
+      hooks.push(hook);
+    },
+  };
+  return ender;
+}

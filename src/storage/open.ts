@@ -1,0 +1,42 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+import { SqlStorage } from './sql-storage.ts';
+import type { Storage } from './types.ts';
+
+export type StorageConfig =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string; pool_size?: number };
+
+const INT8_OID = 20;
+
+/** Opens a backend and brings its schema up to date. */
+export async function openStorage(config: StorageConfig): Promise<Storage> {
+  let storage: SqlStorage;
+  if (config.kind === 'sqlite') {
+    if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+    const database = new BetterSqlite3(config.path);
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('synchronous = NORMAL');
+    storage = new SqlStorage(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  } else {
+    const pool = new pg.Pool({
+      connectionString: config.url,
+      max: config.pool_size ?? 10,
+      // epoch seconds are bigint columns; they fit a JS number
+      types: { getTypeParser: ((oid: number, format?: any) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as any },
+    });
+    storage = new SqlStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  }
+  try {
+    await storage.migrate();
+  } catch (err) {
+    await storage.close().catch(() => {});
+    throw err;
+  }
+  return storage;
+}

@@ -1,0 +1,78 @@
+// Table types shared by every backend. JSON columns are stored as text so that
+// SQLite and PostgreSQL behave identically; epoch seconds are stored as bigint.
+
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface ClientTable {
+  client_id: string;
+  metadata: string;
+  source: string; // 'config' | 'api'
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserTable {
+  id: string;
+  connection: string;
+  username: string;
+  email: string | null;
+  password_hash: string | null;
+  profile: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConnectionTable {
+  name: string;
+  type: string;
+  strategy: string;
+  options: string;
+  updated_at: number;
+}
+
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  private_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+}
+
+export interface SsoSessionTable {
+  uid: string;
+  account_id: string;
+  username: string;
+  connection_name: string;
+  connection_strategy: string;
+  clients: string; // JSON SessionClient[] in sign-in order
+  last_used_client_id: string | null;
+  upstream: string | null; // JSON {connection, id_token} for federated logout
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface Database {
+  oidc_payloads: OidcPayloadTable;
+  clients: ClientTable;
+  users: UserTable;
+  connections: ConnectionTable;
+  signing_keys: SigningKeyTable;
+  settings: SettingTable;
+  sso_sessions: SsoSessionTable;
+}

@@ -1,0 +1,294 @@
+import { Kysely, Migrator, sql } from 'kysely';
+import type { Database, SsoSessionTable, UserTable } from './schema.ts';
+import { migrationProvider } from './migrations.ts';
+import {
+  UniqueViolation,
+  type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
+  type StoredUser, type SsoSessionRecord, type EndedSessionData,
+} from './types.ts';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function toUser(row: UserTable): StoredUser {
+  return { ...row, profile: JSON.parse(row.profile) };
+}
+
+function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
+  return {
+    uid: row.uid,
+    account_id: row.account_id,
+    username: row.username,
+    connection: { name: row.connection_name, strategy: row.connection_strategy },
+    clients: JSON.parse(row.clients),
+    last_used_client_id: row.last_used_client_id,
+    upstream: row.upstream ? JSON.parse(row.upstream) : null,
+    created_at: Number(row.created_at),
+    updated_at: Number(row.updated_at),
+    expires_at: Number(row.expires_at),
+  };
+}
+
+/**
+ * The Storage implementation for every SQL backend. Only the Kysely dialect differs between
+ * SQLite and PostgreSQL; the queries below are written in the subset both understand.
+ */
+export class SqlStorage implements Storage {
+  constructor(readonly db: Kysely<Database>, readonly kind: 'sqlite' | 'postgres') {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`storage migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // --- oidc-provider payloads -------------------------------------------------------------
+
+  async upsertPayload(model: string, id: string, payload: Json, expiresAt: number | null): Promise<void> {
+    const row = {
+      model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: (payload.grantId as string | undefined) ?? null,
+      user_code: (payload.userCode as string | undefined) ?? null,
+      uid: (payload.uid as string | undefined) ?? null,
+      account_id: (payload.accountId as string | undefined) ?? null,
+      expires_at: expiresAt,
+      consumed_at: null,
+    };
+    await this.db.insertInto('oidc_payloads').values(row)
+      .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
+        payload: row.payload,
+        grant_id: row.grant_id,
+        user_code: row.user_code,
+        uid: row.uid,
+        account_id: row.account_id,
+        expires_at: row.expires_at,
+      }))
+      .execute();
+  }
+
+  private livePayloads(model: string) {
+    return this.db.selectFrom('oidc_payloads')
+      .select(['payload', 'consumed_at'])
+      .where('model', '=', model)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now())]));
+  }
+
+  private static withConsumed(row: { payload: string; consumed_at: number | null } | undefined): Json | undefined {
+    if (!row) return undefined;
+    const payload = JSON.parse(row.payload) as Json;
+    if (row.consumed_at != null) payload.consumed = Number(row.consumed_at);
+    return payload;
+  }
+
+  async findPayload(model: string, id: string): Promise<Json | undefined> {
+    return SqlStorage.withConsumed(await this.livePayloads(model).where('id', '=', id).executeTakeFirst());
+  }
+
+  async findPayloadBy(model: string, column: 'uid' | 'user_code', value: string): Promise<Json | undefined> {
+    return SqlStorage.withConsumed(await this.livePayloads(model).where(column, '=', value).executeTakeFirst());
+  }
+
+  async consumePayload(model: string, id: string, at: number): Promise<void> {
+    await this.db.updateTable('oidc_payloads').set({ consumed_at: at })
+      .where('model', '=', model).where('id', '=', id).execute();
+  }
+
+  async destroyPayload(model: string, id: string): Promise<void> {
+    await this.db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(model: string, grantId: string): Promise<void> {
+    await this.db.deleteFrom('oidc_payloads').where('model', '=', model).where('grant_id', '=', grantId).execute();
+  }
+
+  // --- clients -----------------------------------------------------------------------------
+
+  async listClients(): Promise<StoredClient[]> {
+    const rows = await this.db.selectFrom('clients').selectAll().orderBy('client_id').execute();
+    return rows.map((r) => ({ ...r, source: r.source as StoredClient['source'], metadata: JSON.parse(r.metadata) }));
+  }
+
+  async getClient(clientId: string): Promise<StoredClient | undefined> {
+    const r = await this.db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+    return r && { ...r, source: r.source as StoredClient['source'], metadata: JSON.parse(r.metadata) };
+  }
+
+  async putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean> {
+    const t = now();
+    const existed = await this.getClient(clientId);
+    await this.db.insertInto('clients')
+      .values({ client_id: clientId, metadata: JSON.stringify(metadata), source, created_at: t, updated_at: t })
+      .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: JSON.stringify(metadata), source, updated_at: t }))
+      .execute();
+    return !existed;
+  }
+
+  async deleteClient(clientId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  // --- users -------------------------------------------------------------------------------
+
+  async listUsers({ connection, limit, offset }: { connection?: string; limit: number; offset: number }): Promise<StoredUser[]> {
+    let q = this.db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset);
+    if (connection) q = q.where('connection', '=', connection);
+    return (await q.execute()).map(toUser);
+  }
+
+  async getUser(id: string): Promise<StoredUser | undefined> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toUser(r);
+  }
+
+  async findUser(connection: string, username: string): Promise<StoredUser | undefined> {
+    const r = await this.db.selectFrom('users').selectAll()
+      .where('connection', '=', connection).where('username', '=', username).executeTakeFirst();
+    return r && toUser(r);
+  }
+
+  async createUser(user: StoredUser): Promise<void> {
+    try {
+      await this.db.insertInto('users').values({ ...user, profile: JSON.stringify(user.profile) }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UniqueViolation(`user ${user.username} already exists in connection ${user.connection}`);
+      throw err;
+    }
+  }
+
+  async updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile'>>): Promise<StoredUser | undefined> {
+    const { profile, ...rest } = patch;
+    try {
+      await this.db.updateTable('users')
+        .set({ ...rest, ...(profile ? { profile: JSON.stringify(profile) } : {}), updated_at: now() })
+        .where('id', '=', id).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UniqueViolation(`username ${patch.username} is taken in this connection`);
+      throw err;
+    }
+    return this.getUser(id);
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  // --- connections, keys, settings -----------------------------------------------------------
+
+  async putConnection(c: StoredConnection): Promise<void> {
+    const values = { name: c.name, type: c.type, strategy: c.strategy, options: JSON.stringify(c.options), updated_at: now() };
+    await this.db.insertInto('connections').values(values)
+      .onConflict((oc) => oc.column('name').doUpdateSet({ type: values.type, strategy: values.strategy, options: values.options, updated_at: values.updated_at }))
+      .execute();
+  }
+
+  async listConnections(): Promise<StoredConnection[]> {
+    const rows = await this.db.selectFrom('connections').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ name: r.name, type: r.type as StoredConnection['type'], strategy: r.strategy, options: JSON.parse(r.options) }));
+  }
+
+  async listSigningKeys(): Promise<StoredSigningKey[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').orderBy('kid').execute();
+    return rows.map((r) => ({
+      ...r,
+      private_jwk: JSON.parse(r.private_jwk),
+      created_at: Number(r.created_at),
+      retired_at: r.retired_at == null ? null : Number(r.retired_at),
+    }));
+  }
+
+  async addSigningKey(key: StoredSigningKey): Promise<void> {
+    await this.db.insertInto('signing_keys').values({ ...key, private_jwk: JSON.stringify(key.private_jwk) }).execute();
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const r = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return r?.value;
+  }
+
+  async setSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    return (await this.getSetting(key))!;
+  }
+
+  // --- SSO sessions ----------------------------------------------------------------------------
+
+  async saveSsoSession(s: SsoSessionRecord): Promise<void> {
+    const row: SsoSessionTable = {
+      uid: s.uid,
+      account_id: s.account_id,
+      username: s.username,
+      connection_name: s.connection.name,
+      connection_strategy: s.connection.strategy,
+      clients: JSON.stringify(s.clients),
+      last_used_client_id: s.last_used_client_id,
+      upstream: s.upstream ? JSON.stringify(s.upstream) : null,
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+      expires_at: s.expires_at,
+    };
+    const { uid, created_at, ...update } = row;
+    await this.db.insertInto('sso_sessions').values(row)
+      .onConflict((oc) => oc.column('uid').doUpdateSet(update))
+      .execute();
+  }
+
+  async getSsoSession(uid: string): Promise<SsoSessionRecord | undefined> {
+    const r = await this.db.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+    return r && toSsoSession(r);
+  }
+
+  async listSsoSessions(accountId: string, at: number): Promise<SsoSessionRecord[]> {
+    const rows = await this.db.selectFrom('sso_sessions').selectAll()
+      .where('account_id', '=', accountId).where('expires_at', '>', at)
+      .orderBy('created_at').orderBy('uid').execute();
+    return rows.map(toSsoSession);
+  }
+
+  async endSession(uid: string): Promise<EndedSessionData> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const stored = await trx.selectFrom('oidc_payloads').select('payload')
+        .where('model', '=', 'Session').where('uid', '=', uid).executeTakeFirst();
+      const session = stored ? (JSON.parse(stored.payload) as Json) : undefined;
+      const authorizations = (session?.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
+      const revokedGrantIds = Object.values(authorizations)
+        .filter((a) => a.grantId && !a.persistsLogout).map((a) => a.grantId!);
+      await trx.deleteFrom('sso_sessions').where('uid', '=', uid).execute();
+      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('uid', '=', uid).execute();
+      if (revokedGrantIds.length) {
+        await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', revokedGrantIds).execute();
+        await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', revokedGrantIds).execute();
+      }
+      return { record: row && toSsoSession(row), session, revokedGrantIds };
+    });
+  }
+
+  async listExpiredSsoSessions(at: number, limit: number): Promise<SsoSessionRecord[]> {
+    const rows = await this.db.selectFrom('sso_sessions').selectAll()
+      .where('expires_at', '<=', at).orderBy('expires_at').limit(limit).execute();
+    return rows.map(toSsoSession);
+  }
+
+  async sweepExpiredPayloads(at: number): Promise<number> {
+    const r = await this.db.deleteFrom('oidc_payloads')
+      .where('expires_at', '<=', at).where('model', '!=', 'Session').executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+export { sql };

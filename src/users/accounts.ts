@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { Storage, StoredUser } from '../storage/types.ts';
+
+export interface NewUser {
+  connection: string;
+  username: string;
+  password?: string;
+  email?: string | null;
+  name?: string | null;
+  profile?: Record<string, unknown>;
+}
+
+// argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's recommended minimum)
+export const hashPassword = (password: string) => hash(password);
+
+// A real hash verified on unknown usernames, so timing does not reveal which usernames exist.
+let decoyHash: Promise<string> | undefined;
+
+export async function verifyPassword(user: StoredUser | undefined, password: string): Promise<boolean> {
+  if (!user?.password_hash) {
+    decoyHash ??= hash('adieu-decoy-password');
+    await verify(await decoyHash, password).catch(() => false);
+    return false;
+  }
+  return verify(user.password_hash, password).catch(() => false);
+}
+
+export async function createUser(storage: Storage, input: NewUser): Promise<StoredUser> {
+  const t = Math.floor(Date.now() / 1000);
+  const user: StoredUser = {
+    id: randomUUID(),
+    connection: input.connection,
+    username: input.username,
+    email: input.email ?? null,
+    password_hash: input.password ? await hashPassword(input.password) : null,
+    profile: { ...(input.profile ?? {}), ...(input.name ? { name: input.name } : {}) },
+    created_at: t,
+    updated_at: t,
+  };
+  await storage.createUser(user);
+  return user;
+}
+
+/** Public view of a user: never the password hash. */
+export function publicUser(user: StoredUser) {
+  const { password_hash, ...rest } = user;
+  return { ...rest, has_password: !!password_hash };
+}
+
+/** oidc-provider's findAccount: the account id is the user id. */
+export function accountFinder(storage: Storage) {
+  return async (_ctx: unknown, id: string) => {
+    const user = await storage.getUser(id);
+    if (!user) return undefined;
+    return {
+      accountId: user.id,
+      async claims() {
+        return {
+          sub: user.id,
+          email: user.email ?? undefined,
+          email_verified: user.email ? user.profile.email_verified === true : undefined,
+          name: (user.profile.name as string | undefined) ?? undefined,
+          preferred_username: user.username,
+          connection: user.connection,
+        };
+      },
+    };
+  };
+}
