@@ -48,7 +48,7 @@ export class UpstreamConnection {
     return { url, checks };
   }
 
-  /** Exchanges the code; returns the verified ID token claims and the raw ID token. */
+  /** Exchanges the code; returns the ID token and userinfo claims and the raw ID token. */
   async finish(callbackQuery: string, checks: { code_verifier: string; state: string; nonce: string }) {
     const config = await this.configuration();
     const currentUrl = new URL(this.redirectUri);
@@ -59,7 +59,12 @@ export class UpstreamConnection {
       expectedNonce: checks.nonce,
       idTokenExpected: true,
     });
-    return { claims: tokens.claims()!, idToken: tokens.id_token! };
+    const idClaims = tokens.claims()!;
+    // ID tokens often carry only sub (claims go to userinfo when an access token is issued)
+    const userinfo = config.serverMetadata().userinfo_endpoint
+      ? await client.fetchUserInfo(config, tokens.access_token, idClaims.sub)
+      : {};
+    return { claims: { ...userinfo, ...idClaims }, idToken: tokens.id_token! };
   }
 
   /** The upstream end-session URL for federated logout, or undefined when it has none. */

@@ -2,7 +2,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { JWK } from 'jose';
 import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
-import { html, page, PAGE_CSP } from '../http/html.ts';
+import { html, page, PAGE_CSP, SafeHtml } from '../http/html.ts';
 import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -89,7 +89,26 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.set('Content-Security-Policy', PAGE_CSP);
+          // oidc-provider's form carries the xsrf token; the buttons submit it
+          ctx.body = page('Sign out', html`
+            <h1>Sign out of ${config.tenant.name}?</h1>
+            ${client ? html`<p>${client.clientName ?? client.clientId} asked to sign you out.</p>` : ''}
+            ${new SafeHtml(form)}
+            <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out everywhere</button>
+            ${client ? html`<button type="submit" form="op.logoutForm" class="secondary">Only sign out of ${client.clientName ?? client.clientId}</button>` : ''}`);
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.set('Content-Security-Policy', PAGE_CSP);
+          ctx.body = page('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+        },
+      },
       // Adieu delivers back-channel logout itself (durable, retried); see src/logout.
       backchannelLogout: { enabled: false },
     },

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { signIn } from './helpers/rp.ts';
+import { UserAgent } from './helpers/user-agent.ts';
+
+const ssodata = async (ua: UserAgent, issuer: string) => (await ua.fetch(`${issuer}/user/ssodata`)).json() as Promise<any>;
+
+describe('/v2/logout', () => {
+  let idp: TestIdp;
+  before(async () => { idp = await startIdp(); });
+  after(() => idp.close());
+
+  async function signedIn() {
+    const ua = new UserAgent();
+    const first = await signIn(ua, idp.issuer, testClient('app1'));
+    await signIn(ua, idp.issuer, testClient('app2'));
+    const uid = (await idp.adieu.storage.listSsoSessions(first.claims.sub as string, 0)).at(-1)!.uid;
+    return { ua, first, uid };
+  }
+
+  it('ends the SSO session, clears the cookie, revokes tokens and redirects to an allowed returnTo', async () => {
+    const { ua, first, uid } = await signedIn();
+    assert.ok(await idp.adieu.storage.getSsoSession(uid));
+    const returnTo = 'http://localhost:9/app1/bye';
+    const res = await ua.fetch(`${idp.issuer}/v2/logout?client_id=app1&returnTo=${encodeURIComponent(returnTo)}`);
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), returnTo);
+    const cleared = res.headers.getSetCookie().find((c) => c.startsWith('adieu_sso='));
+    assert.match(cleared!, /expires=Thu, 01 Jan 1970/);
+    assert.equal(ua.cookie(idp.issuer, 'adieu_sso'), undefined);
+    assert.equal(await idp.adieu.storage.getSsoSession(uid), undefined, 'session record gone');
+    assert.equal(await idp.adieu.storage.findPayloadBy('Session', 'uid', uid), undefined, 'oidc-provider session gone');
+    assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false });
+    await assert.rejects(client.refreshTokenGrant(first.config, first.tokens.refresh_token!), (err: any) => err.error === 'invalid_grant', 'refresh token revoked');
+    const again = await signIn(ua, idp.issuer, testClient('app1'));
+    assert.equal(again.passwordPrompted, true, 'the next sign-in asks for the password');
+  });
+
+  it('accepts post_logout_redirect_uris and the tenant list, and shows a page without returnTo', async () => {
+    for (const [query, location] of [
+      ['client_id=app2&returnTo=http%3A%2F%2Flocalhost%3A9%2Fapp2%2Fsigned-out', 'http://localhost:9/app2/signed-out'],
+      ['returnTo=http%3A%2F%2Flocalhost%3A9%2Ftenant%2Fbye', 'http://localhost:9/tenant/bye'],
+    ]) {
+      const { ua } = await signedIn();
+      const res = await ua.fetch(`${idp.issuer}/v2/logout?${query}`);
+      assert.equal(res.headers.get('location'), location);
+      assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false });
+    }
+    const { ua } = await signedIn();
+    const res = await ua.fetch(`${idp.issuer}/v2/logout`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /You are signed out/);
+    assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false });
+  });
+
+  it('refuses a returnTo that is not an exact match, without signing out or redirecting', async () => {
+    const { ua, uid } = await signedIn();
+    const refused = [
+      'client_id=app1&returnTo=http%3A%2F%2Flocalhost%3A9%2Fapp1%2Fbye%2Fextra', // prefix
+      'client_id=app1&returnTo=http%3A%2F%2Flocalhost%3A9%2Fapp2%2Fbye', // another app's URL
+      'client_id=app1&returnTo=https%3A%2F%2Fevil.example%2F',
+      'returnTo=http%3A%2F%2Flocalhost%3A9%2Fapp1%2Fbye', // app URL without client_id: tenant list only
+      'client_id=nope&returnTo=http%3A%2F%2Flocalhost%3A9%2Fapp1%2Fbye',
+      'client_id=app1&returnTo=a&returnTo=b',
+      `client_id=app1&returnTo=${'x'.repeat(5000)}`,
+    ];
+    for (const query of refused) {
+      const res = await ua.fetch(`${idp.issuer}/v2/logout?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.equal(res.headers.get('location'), null);
+      assert.match(await res.text(), /Sign-out request refused/);
+    }
+    assert.ok(await idp.adieu.storage.getSsoSession(uid), 'still signed in');
+    assert.equal((await ssodata(ua, idp.issuer)).sso, true);
+  });
+});
+
+describe('RP-Initiated Logout 1.0 end-session endpoint', () => {
+  let idp: TestIdp;
+  before(async () => { idp = await startIdp(); });
+  after(() => idp.close());
+
+  it('confirms, ends the session through the same path, and returns to post_logout_redirect_uri with state', async () => {
+    const ua = new UserAgent();
+    const first = await signIn(ua, idp.issuer, testClient('app1'));
+    await signIn(ua, idp.issuer, testClient('app2'));
+    const [record] = await idp.adieu.storage.listSsoSessions(first.claims.sub as string, 0);
+    const url = client.buildEndSessionUrl(first.config, {
+      id_token_hint: first.tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:9/app1/signed-out',
+      state: 'xyz',
+    });
+    const confirm = await ua.follow(url);
+    assert.equal(confirm.response.status, 200);
+    assert.match(confirm.body, /Sign out of Adieu\?/);
+    const done = await ua.submitForm(confirm, { logout: 'yes' }, undefined, (u) => u.href.startsWith('http://localhost:9/'));
+    assert.equal(done.url, 'http://localhost:9/app1/signed-out?state=xyz');
+    assert.equal(await idp.adieu.storage.getSsoSession(record!.uid), undefined);
+    assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false });
+    await assert.rejects(client.refreshTokenGrant(first.config, first.tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
+  });
+
+  it('"only this application" removes that client from sessionClients and keeps the session', async () => {
+    const ua = new UserAgent();
+    const first = await signIn(ua, idp.issuer, testClient('app1'));
+    await signIn(ua, idp.issuer, testClient('app2'));
+    const url = client.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token! });
+    const confirm = await ua.follow(url);
+    await ua.submitForm(confirm, {});
+    const data = await ssodata(ua, idp.issuer);
+    assert.equal(data.sso, true);
+    assert.deepEqual(data.sessionClients, ['app2']);
+    assert.equal(data.lastUsedClientID, 'app2');
+  });
+
+  it('rejects an unregistered post_logout_redirect_uri with an OAuth error', async () => {
+    const ua = new UserAgent();
+    const first = await signIn(ua, idp.issuer, testClient('app1'));
+    const url = client.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' });
+    const res = await ua.follow(url);
+    assert.equal(res.response.status, 400);
+    assert.match(res.body, /invalid_request/);
+    assert.match(res.body, /post_logout_redirect_uri not registered/);
+  });
+});
+
+describe('federated logout through an upstream OpenID Connect connection', () => {
+  let upstream: TestIdp;
+  let idp: TestIdp;
+  before(async () => {
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    upstream = await startIdp({
+      cookie_prefix: 'fabrikam',
+      tenant: { name: 'FabrikamAD', allowed_logout_urls: [] },
+      clients: [{
+        client_id: 'adieu',
+        client_secret: 'adieu-upstream-secret-0123',
+        redirect_uris: [`${issuer}/login/callback/FabrikamAD`],
+        post_logout_redirect_uris: [`${issuer}/v2/logout/federated/callback`],
+      }],
+    });
+    idp = await startIdp({
+      port,
+      users: [],
+      connections: [
+        { type: 'database', name: 'Username-Password-Authentication' },
+        { type: 'oidc', name: 'FabrikamAD', strategy: 'ad', issuer: upstream.issuer, client_id: 'adieu', client_secret: 'adieu-upstream-secret-0123' },
+      ],
+    });
+  });
+  after(async () => {
+    await idp.close();
+    await upstream.close();
+  });
+
+  it('signs in at the upstream IdP once, reports the connection, and signs out at both', async () => {
+    const ua = new UserAgent();
+    const first = await signIn(ua, idp.issuer, testClient('app1'), { extra: { connection: 'FabrikamAD' } });
+    assert.equal(first.passwordPrompted, true, 'the password is asked by the upstream IdP');
+    const second = await signIn(ua, idp.issuer, testClient('app2'));
+    assert.equal(second.passwordPrompted, false);
+    assert.deepEqual(await ssodata(ua, idp.issuer), {
+      sso: true,
+      sessionClients: ['app1', 'app2'],
+      lastUsedClientID: 'app2',
+      lastUsedUsername: 'mary@fabrikamcorp.com',
+      lastUsedConnection: { name: 'FabrikamAD', strategy: 'ad' },
+    });
+    assert.equal((await ssodata(ua, upstream.issuer)).sso, true, 'signed in at the upstream IdP');
+
+    const returnTo = 'http://localhost:9/app1/bye';
+    const toUpstream = await ua.follow(`${idp.issuer}/v2/logout?federated&client_id=app1&returnTo=${encodeURIComponent(returnTo)}`);
+    assert.ok(toUpstream.url.startsWith(`${upstream.issuer}/oidc/logout?`), toUpstream.url);
+    assert.ok(new URL(toUpstream.url).searchParams.get('id_token_hint'), 'sends the upstream id_token as hint');
+    assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false }, 'signed out here before leaving');
+    const back = await ua.submitForm(toUpstream, { logout: 'yes' }, undefined, (u) => u.href === returnTo);
+    assert.equal(back.url, returnTo);
+    assert.ok(back.chain.some((u) => u.startsWith(`${idp.issuer}/v2/logout/federated/callback`)));
+    assert.deepEqual(await ssodata(ua, upstream.issuer), { sso: false }, 'signed out at the upstream IdP too');
+
+    const again = await signIn(ua, idp.issuer, testClient('app1'), { extra: { connection: 'FabrikamAD' } });
+    assert.equal(again.passwordPrompted, true);
+  });
+
+  it('without federated, the upstream session is left alone', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, idp.issuer, testClient('app1'), { extra: { connection: 'FabrikamAD' } });
+    const res = await ua.fetch(`${idp.issuer}/v2/logout?client_id=app1&returnTo=${encodeURIComponent('http://localhost:9/app1/bye')}`);
+    assert.equal(res.headers.get('location'), 'http://localhost:9/app1/bye');
+    assert.equal((await ssodata(ua, upstream.issuer)).sso, true);
+  });
+});

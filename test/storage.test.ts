@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openStorage, type StorageConfig } from '../src/storage/open.ts';
+import { UniqueViolation, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
+import { createTestDatabase } from './helpers/pg.ts';
+
+const now = () => Math.floor(Date.now() / 1000);
+
+interface Backend { name: string; open(): Promise<{ config: StorageConfig; cleanup(): Promise<void> }> }
+
+const backends: Backend[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'adieu-storage-'));
+      return { config: { kind: 'sqlite', path: join(dir, 'test.db') }, async cleanup() { rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const db = await createTestDatabase();
+      return { config: { kind: 'postgres', url: db.url }, cleanup: db.drop };
+    },
+  },
+];
+
+function session(uid: string, accountId: string, extra: Partial<SsoSessionRecord> = {}): SsoSessionRecord {
+  const t = now();
+  return {
+    uid, account_id: accountId, username: 'mary', connection: { name: 'db', strategy: 'auth0' },
+    clients: [{ client_id: 'a', sid: 's1', first_at: t, last_at: t }], last_used_client_id: 'a', upstream: null,
+    created_at: t, updated_at: t, expires_at: t + 3600, ...extra,
+  };
+}
+
+for (const backend of backends) {
+  describe(`storage suite on ${backend.name}`, () => {
+    let storage: Storage;
+    let config: StorageConfig;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ config, cleanup } = await backend.open());
+      storage = await openStorage(config);
+    });
+    after(async () => {
+      await storage.close();
+      await cleanup();
+    });
+
+    it('migrations are idempotent and survive reopening', async () => {
+      await storage.migrate();
+      await storage.putClient('persist', { client_id: 'persist' }, 'api');
+      await storage.close();
+      storage = await openStorage(config);
+      assert.equal((await storage.getClient('persist'))?.metadata.client_id, 'persist');
+    });
+
+    it('stores oidc-provider payloads with expiry, consumption and secondary indexes', async () => {
+      await storage.upsertPayload('AccessToken', 'at1', { grantId: 'g1', accountId: 'u1', jti: 'at1' }, now() + 60);
+      await storage.upsertPayload('AccessToken', 'at-old', { grantId: 'g0' }, now() - 1);
+      await storage.upsertPayload('Session', 'sess1', { uid: 'uid1', accountId: 'u1' }, null);
+      await storage.upsertPayload('DeviceCode', 'dc1', { userCode: 'ABCD-EFGH' }, now() + 60);
+      assert.deepEqual(await storage.findPayload('AccessToken', 'at1'), { grantId: 'g1', accountId: 'u1', jti: 'at1' });
+      assert.equal(await storage.findPayload('AccessToken', 'at-old'), undefined, 'expired payloads are not found');
+      assert.equal(await storage.findPayload('RefreshToken', 'at1'), undefined, 'models are separate');
+      assert.deepEqual(await storage.findPayloadBy('Session', 'uid', 'uid1'), { uid: 'uid1', accountId: 'u1' });
+      assert.deepEqual(await storage.findPayloadBy('DeviceCode', 'user_code', 'ABCD-EFGH'), { userCode: 'ABCD-EFGH' });
+
+      await storage.consumePayload('AccessToken', 'at1', 1234);
+      assert.equal((await storage.findPayload('AccessToken', 'at1'))?.consumed, 1234);
+
+      await storage.upsertPayload('AccessToken', 'at1', { grantId: 'g1', changed: true }, now() + 60);
+      assert.equal((await storage.findPayload('AccessToken', 'at1'))?.changed, true, 'upsert replaces');
+
+      await storage.revokeByGrantId('AccessToken', 'g1');
+      assert.equal(await storage.findPayload('AccessToken', 'at1'), undefined);
+      await storage.destroyPayload('Session', 'sess1');
+      assert.equal(await storage.findPayloadBy('Session', 'uid', 'uid1'), undefined);
+      assert.ok(await storage.sweepExpiredPayloads(now()) >= 1, 'the expired token is swept');
+    });
+
+    it('creates, lists, replaces and deletes clients', async () => {
+      assert.equal(await storage.putClient('c1', { client_id: 'c1', client_name: 'One' }, 'config'), true);
+      assert.equal(await storage.putClient('c1', { client_id: 'c1', client_name: 'Uno' }, 'api'), false);
+      const c1 = await storage.getClient('c1');
+      assert.equal(c1?.metadata.client_name, 'Uno');
+      assert.equal(c1?.source, 'api');
+      assert.ok((await storage.listClients()).some((c) => c.client_id === 'c1'));
+      assert.equal(await storage.deleteClient('c1'), true);
+      assert.equal(await storage.deleteClient('c1'), false);
+      assert.equal(await storage.getClient('c1'), undefined);
+    });
+
+    it('keeps usernames unique per connection', async () => {
+      const base = { email: null, password_hash: 'h', profile: { name: 'M' }, created_at: now(), updated_at: now() };
+      await storage.createUser({ id: 'u1', connection: 'db', username: 'mary', ...base });
+      await storage.createUser({ id: 'u2', connection: 'other', username: 'mary', ...base });
+      await assert.rejects(storage.createUser({ id: 'u3', connection: 'db', username: 'mary', ...base }), UniqueViolation);
+      assert.equal((await storage.findUser('db', 'mary'))?.id, 'u1');
+      assert.deepEqual((await storage.getUser('u1'))?.profile, { name: 'M' });
+      assert.equal((await storage.listUsers({ connection: 'db', limit: 10, offset: 0 })).length, 1);
+      assert.equal((await storage.listUsers({ limit: 1, offset: 1 })).length, 1);
+      const updated = await storage.updateUser('u1', { email: 'm@x.test', profile: { name: 'Mary' } });
+      assert.equal(updated?.email, 'm@x.test');
+      assert.equal(updated?.profile.name, 'Mary');
+      await storage.createUser({ id: 'u4', connection: 'db', username: 'john', ...base });
+      await assert.rejects(storage.updateUser('u4', { username: 'mary' }), UniqueViolation);
+      assert.equal(await storage.deleteUser('u4'), true);
+      assert.equal(await storage.getUser('u4'), undefined);
+    });
+
+    it('stores connections, signing keys and first-writer-wins settings', async () => {
+      await storage.putConnection({ name: 'FabrikamAD', type: 'oidc', strategy: 'ad', options: { issuer: 'http://x' } });
+      await storage.putConnection({ name: 'FabrikamAD', type: 'oidc', strategy: 'ad', options: { issuer: 'http://y' } });
+      assert.deepEqual((await storage.listConnections()).find((c) => c.name === 'FabrikamAD')?.options, { issuer: 'http://y' });
+      await storage.addSigningKey({ kid: 'k1', alg: 'ES256', private_jwk: { kty: 'EC' }, created_at: 100, retired_at: null });
+      await storage.addSigningKey({ kid: 'k2', alg: 'ES256', private_jwk: { kty: 'EC' }, created_at: 200, retired_at: null });
+      assert.deepEqual((await storage.listSigningKeys()).map((k) => k.kid), ['k2', 'k1'], 'newest first');
+      assert.equal(await storage.setSettingIfAbsent('cookie_key', 'first'), 'first');
+      assert.equal(await storage.setSettingIfAbsent('cookie_key', 'second'), 'first');
+      assert.equal(await storage.getSetting('missing'), undefined);
+    });
+
+    it('indexes SSO sessions by account and ends them atomically with their grants', async () => {
+      await storage.saveSsoSession(session('s1', 'acct'));
+      await storage.saveSsoSession(session('s2', 'acct', { upstream: { connection: 'FabrikamAD', id_token: 'x.y.z' } }));
+      await storage.saveSsoSession(session('s3', 'other'));
+      await storage.saveSsoSession(session('s-expired', 'acct', { expires_at: now() - 10 }));
+      assert.deepEqual((await storage.listSsoSessions('acct', now())).map((s) => s.uid).sort(), ['s1', 's2']);
+      assert.deepEqual((await storage.getSsoSession('s2'))?.upstream, { connection: 'FabrikamAD', id_token: 'x.y.z' });
+      assert.deepEqual((await storage.listExpiredSsoSessions(now(), 10)).map((s) => s.uid), ['s-expired']);
+
+      const updated = session('s1', 'acct', { last_used_client_id: 'b' });
+      updated.clients.push({ client_id: 'b', sid: 's2', first_at: now(), last_at: now() });
+      await storage.saveSsoSession(updated);
+      assert.deepEqual((await storage.getSsoSession('s1'))?.clients.map((c) => c.client_id), ['a', 'b']);
+
+      // oidc-provider's Session with two grants, one that persists logout (offline access kept)
+      await storage.upsertPayload('Session', 'jti-1', {
+        uid: 's1', accountId: 'acct',
+        authorizations: { a: { sid: 's1a', grantId: 'ga' }, b: { sid: 's1b', grantId: 'gb', persistsLogout: true } },
+      }, now() + 3600);
+      for (const g of ['ga', 'gb']) {
+        await storage.upsertPayload('Grant', g, { accountId: 'acct' }, now() + 3600);
+        await storage.upsertPayload('RefreshToken', `rt-${g}`, { grantId: g }, now() + 3600);
+        await storage.upsertPayload('AccessToken', `at-${g}`, { grantId: g }, now() + 3600);
+      }
+      const ended = await storage.endSession('s1');
+      assert.equal(ended.record?.uid, 's1');
+      assert.deepEqual(Object.keys((ended.session?.authorizations as object) ?? {}), ['a', 'b']);
+      assert.deepEqual(ended.revokedGrantIds, ['ga']);
+      assert.equal(await storage.getSsoSession('s1'), undefined);
+      assert.equal(await storage.findPayloadBy('Session', 'uid', 's1'), undefined);
+      assert.equal(await storage.findPayload('Grant', 'ga'), undefined);
+      assert.equal(await storage.findPayload('RefreshToken', 'rt-ga'), undefined);
+      assert.equal(await storage.findPayload('AccessToken', 'at-ga'), undefined);
+      assert.ok(await storage.findPayload('RefreshToken', 'rt-gb'), 'persistsLogout grant keeps its tokens');
+      assert.ok(await storage.getSsoSession('s2'), 'other sessions untouched');
+
+      const again = await storage.endSession('s1');
+      assert.equal(again.record, undefined);
+      assert.equal(again.session, undefined);
+    });
+  });
+}
