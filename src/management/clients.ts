@@ -36,7 +36,7 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
   });
 
   router.post('/clients', async (ctx) => {
-    const metadata = await validateClient(provider, await readJson(ctx));
+    const metadata = await validateClient(provider, await objectBody(ctx));
     if (await storage.getClient(metadata.client_id)) throw new Problem(409, 'Conflict', `client ${metadata.client_id} already exists`);
     await storage.putClient(metadata.client_id, metadata, 'api');
     ctx.status = 201;
