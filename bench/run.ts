@@ -1,0 +1,13 @@
+// npm run bench: every benchmark reports ratios against a baseline measured in the same run.
+import { createTestDatabase } from '../test/helpers/pg.ts';
+import { benchSilentLogin } from './silent-login.ts';
+
+const results: unknown[] = [];
+results.push(await benchSilentLogin());
+const pg = await createTestDatabase();
+try {
+  results.push(await benchSilentLogin({ storage: { kind: 'postgres', url: pg.url } }));
+} finally {
+  await pg.drop();
+}
+for (const r of results) console.log(JSON.stringify(r));
