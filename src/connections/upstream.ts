@@ -64,7 +64,7 @@ export class UpstreamConnection {
     const userinfo = config.serverMetadata().userinfo_endpoint
       ? await client.fetchUserInfo(config, tokens.access_token, idClaims.sub)
       : {};
-    return { claims: { ...userinfo, ...idClaims }, idToken: tokens.id_token! };
+    return { claims: { ...userinfo, ...idClaims } as Record<string, unknown> & { sub: string }, idToken: tokens.id_token! };
   }
 
   /** The upstream end-session URL for federated logout, or undefined when it has none. */
