@@ -17,6 +17,8 @@ import { validateClient } from './management/clients.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
 import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
+import { LogoutPropagation } from './logout/propagation.ts';
+import { logoutPageRoutes } from './logout/page.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
 import { installSessionRecorder } from './sessions/recorder.ts';
 import { ssoDataHandler } from './sessions/ssodata.ts';
@@ -30,15 +32,16 @@ export interface AdieuServer {
   provider: Provider;
   storage: Storage;
   ender: SessionEnder;
+  propagation: LogoutPropagation;
+  /** Logout events: logout.started, delivery.succeeded, delivery.retrying, delivery.failed, logout.completed */
+  events: LogoutPropagation['events'];
   logger: Logger;
   server: Server;
   close(): Promise<void>;
 }
 
-const SWEEP_INTERVAL_MS = 60_000;
-
 /** Writes what the config declares into storage: connections, clients, and missing users. */
-async function applyConfig(config: AdieuConfig, storage: Storage, provider: Provider) {
+async function applyConfig(config: AdieuConfig, storage: Storage, provider: Provider, propagation: LogoutPropagation) {
   for (const c of config.connections) {
     const { name, type, strategy, ...options } = c;
     if ('client_secret' in options) delete options.client_secret; // secrets stay in config/env
@@ -47,7 +50,7 @@ async function applyConfig(config: AdieuConfig, storage: Storage, provider: Prov
   for (const client of config.clients) {
     let metadata;
     try {
-      metadata = await validateClient(provider, client);
+      metadata = await validateClient(provider, client, (t) => propagation.checkHost(t));
     } catch (err) {
       throw new Error(`config clients[${client.client_id}]: ${(err as Problem).detail ?? (err as Error).message}`);
     }
@@ -72,10 +75,12 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     ]);
     const provider = createProvider({ config, storage, signingKeys, cookieKeys });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
-    await applyConfig(config, storage, provider);
+    const propagation = await LogoutPropagation.create(storage, config, signingKeys[0]!, logger);
+    await applyConfig(config, storage, provider, propagation);
 
-    const ender = createSessionEnder(storage, logger);
+    const ender = createSessionEnder(storage, logger, propagation);
     installSessionRecorder(provider, storage, ender);
+    propagation.start();
 
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
       .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
@@ -84,12 +89,17 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     host.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
     host.get('/user/ssodata', ssoDataHandler(provider, storage));
     host.options('/user/ssodata', ssoDataHandler(provider, storage));
+    host.get('/metrics', async (ctx) => {
+      ctx.type = propagation.metrics.registry.contentType;
+      ctx.body = await propagation.metrics.registry.metrics();
+    });
 
     const routers = [
       host,
       interactionRoutes({ config, provider, storage, upstreams, logger }),
       v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
-      managementRouter(config, provider, storage, ender),
+      logoutPageRoutes({ config, storage, propagation, upstreams, logger }),
+      managementRouter(config, provider, storage, ender, propagation),
     ];
 
     const app = new Koa({ proxy: config.trust_proxy });
@@ -120,7 +130,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
 
     const sweeper = setInterval(() => {
       sweepExpired(storage, ender).catch((err) => logger.error({ err }, 'expiry sweep failed'));
-    }, SWEEP_INTERVAL_MS);
+    }, config.session.sweep_interval_ms);
     sweeper.unref();
 
     logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');
@@ -130,12 +140,15 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       provider,
       storage,
       ender,
+      propagation,
+      events: propagation.events,
       logger,
       server,
       async close() {
         clearInterval(sweeper);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await propagation.stop();
         await storage.close();
       },
     };

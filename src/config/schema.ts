@@ -53,8 +53,35 @@ export const configSchema = z.object({
     cookie_keys: z.array(z.string().min(16)).optional(),
   }).strict().default({}),
   session: z.object({
-    ttl_seconds: z.number().int().min(60).default(14 * 24 * 3600),
-  }).strict().default({ ttl_seconds: 14 * 24 * 3600 }),
+    /** Idle lifetime: a session unused this long ends (each sign-in to an application renews it). */
+    idle_ttl_seconds: z.number().int().min(1).default(3 * 24 * 3600),
+    /** Absolute lifetime from the login, whatever the activity. */
+    absolute_ttl_seconds: z.number().int().min(1).default(14 * 24 * 3600),
+    /** How often expired sessions are looked for (they end through the same path as a logout). */
+    sweep_interval_ms: z.number().int().min(100).default(60_000),
+  }).strict().prefault({}),
+  logout: z.object({
+    backchannel: z.object({
+      /** One attempt's timeout (connect + response). */
+      timeout_ms: z.number().int().min(100).max(120_000).default(5_000),
+      /** Deliveries in flight at once, per node. */
+      concurrency: z.number().int().min(1).max(10_000).default(128),
+      /** Retries stop this long after the logout; the delivery is then failed. */
+      deadline_seconds: z.number().int().min(1).default(24 * 3600),
+      initial_backoff_ms: z.number().int().min(1).default(1_000),
+      max_backoff_ms: z.number().int().min(1).default(3_600_000),
+      /** How often each node looks for due deliveries (a local logout also wakes it at once). */
+      poll_interval_ms: z.number().int().min(10).default(500),
+      /** Host names (or *.suffix patterns) back-channel logout may reach; empty = any. */
+      allowed_hosts: z.array(z.string().min(1)).default([]),
+      /** Host names (or *.suffix patterns) it must never reach; wins over allowed_hosts. */
+      denied_hosts: z.array(z.string().min(1)).default([]),
+    }).strict().prefault({}),
+    frontchannel: z.object({
+      /** How long the logout page waits for each application's frame before moving on. */
+      timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
   tenant: z.object({
     name: z.string().default('Adieu'),
     /** returnTo URLs /v2/logout accepts when no client_id is given. */

@@ -9,9 +9,9 @@ import { html, page, PAGE_CSP } from '../http/html.ts';
 import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import type { Storage } from '../storage/types.ts';
+import { logoutPageUrl, needsLogoutPage, PENDING_FEDERATED } from './page.ts';
 import { allowedReturnUrls } from './returns.ts';
 
-const PENDING_FEDERATED = 'FederatedLogout';
 export const FEDERATED_RETURN_PATH = '/v2/logout/federated/callback';
 
 export interface LogoutDeps {
@@ -69,24 +69,28 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
     }
 
     const session = await currentSession(provider, ctx);
-    const ended = session ? await ender.end(session.uid, 'user_logout') : undefined;
+    const ended = session
+      ? await ender.end(session.uid, 'user_logout', { browser: true, returnTo: typeof returnTo === 'string' ? returnTo : null })
+      : undefined;
     clearSessionCookie(provider, ctx);
 
-    const upstream = federated && ended?.record?.upstream;
-    if (upstream) {
-      const connection = upstreams.get(upstream.connection);
-      const state = randomBytes(24).toString('base64url');
-      try {
-        const url = await connection?.endSessionUrl(upstream.id_token, `${config.issuer}${FEDERATED_RETURN_PATH}`, state);
-        if (url) {
-          await storage.upsertPayload(PENDING_FEDERATED, state, { returnTo: returnTo ?? null }, Math.floor(Date.now() / 1000) + 600);
-          return ctx.redirect(url.href);
+    const upstream = federated ? ended?.record?.upstream : undefined;
+    const showPage = ended?.logout && needsLogoutPage(ended.logout.deliveries);
+    if (upstream && upstreams.has(upstream.connection)) {
+      // the upstream IdP's logout comes last: after the logout page, if there is one
+      const state = showPage ? ended!.logout!.record.id : randomBytes(24).toString('base64url');
+      await storage.upsertPayload(PENDING_FEDERATED, state, { ...upstream, returnTo: returnTo ?? null }, Math.floor(Date.now() / 1000) + 3600);
+      if (!showPage) {
+        try {
+          const url = await upstreams.get(upstream.connection)!.endSessionUrl(upstream.id_token, `${config.issuer}${FEDERATED_RETURN_PATH}`, state);
+          if (url) return ctx.redirect(url.href);
+        } catch (err) {
+          // signed out here already; the upstream IdP being down must not strand the user
+          logger.warn({ err, connection: upstream.connection }, 'federated logout: upstream unreachable');
         }
-      } catch (err) {
-        // signed out here already; the upstream IdP being down must not strand the user
-        logger.warn({ err, connection: upstream.connection }, 'federated logout: upstream unreachable');
       }
     }
+    if (showPage) return ctx.redirect(logoutPageUrl(ended!.logout!.record));
     if (typeof returnTo === 'string') return ctx.redirect(returnTo);
     signedOut(ctx);
   });

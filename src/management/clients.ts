@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import { clientMetadataSchema, normalizeClient, type ClientMetadata } from '../clients/metadata.ts';
 import { readJson } from '../http/body.ts';
 import { Problem } from '../http/problem.ts';
+import type { LogoutPropagation } from '../logout/propagation.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
 import { parseInput } from './validation.ts';
 
@@ -12,9 +13,14 @@ function view(c: StoredClient) {
   return { ...metadata, has_client_secret: !!client_secret, source: c.source, created_at: c.created_at, updated_at: c.updated_at };
 }
 
-/** Validates with Adieu's schema, then with oidc-provider's own (it knows the protocol rules). */
-export async function validateClient(provider: Provider, input: unknown): Promise<ClientMetadata> {
+/**
+ * Validates with Adieu's schema, then the back-channel host policy, then oidc-provider's own
+ * rules (it knows the protocol).
+ */
+export async function validateClient(provider: Provider, input: unknown, checkHost?: (target: string) => string | undefined): Promise<ClientMetadata> {
   const metadata = normalizeClient(parseInput(clientMetadataSchema, input));
+  const refused = metadata.backchannel_logout_uri && checkHost?.(metadata.backchannel_logout_uri);
+  if (refused) throw new Problem(400, 'Invalid client metadata', `backchannel_logout_uri: ${refused}`);
   try {
     await provider.Client.validate(metadata as any);
   } catch (err) {
@@ -24,7 +30,8 @@ export async function validateClient(provider: Provider, input: unknown): Promis
   return metadata;
 }
 
-export function clientRoutes(router: Router, provider: Provider, storage: Storage) {
+export function clientRoutes(router: Router, provider: Provider, storage: Storage, propagation: LogoutPropagation) {
+  const validate = (input: unknown) => validateClient(provider, input, (t) => propagation.checkHost(t));
   async function load(id: string) {
     const c = await storage.getClient(id);
     if (!c) throw new Problem(404, 'Not found', `client ${id} does not exist`);
@@ -36,7 +43,7 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
   });
 
   router.post('/clients', async (ctx) => {
-    const metadata = await validateClient(provider, await objectBody(ctx));
+    const metadata = await validate(await objectBody(ctx));
     if (await storage.getClient(metadata.client_id)) throw new Problem(409, 'Conflict', `client ${metadata.client_id} already exists`);
     await storage.putClient(metadata.client_id, metadata, 'api');
     ctx.status = 201;
@@ -50,7 +57,7 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
 
   async function replace(id: string, body: Record<string, unknown>) {
     if (body.client_id !== undefined && body.client_id !== id) throw new Problem(400, 'Invalid request body', 'client_id cannot be changed');
-    const metadata = await validateClient(provider, { ...body, client_id: id });
+    const metadata = await validate({ ...body, client_id: id });
     await storage.putClient(id, metadata, 'api');
     return view((await storage.getClient(id))!);
   }

@@ -65,7 +65,13 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
     (ctx) => ctx.oidc.client?.['sso'] === false && !ctx.oidc.result?.login,
   ));
 
-  const ttl = config.session.ttl_seconds;
+  const { idle_ttl_seconds: idle, absolute_ttl_seconds: absolute } = config.session;
+  // A session lives idle_ttl_seconds past its last use (each save renews it), never past
+  // absolute_ttl_seconds after the login.
+  const sessionTtl = (_ctx: unknown, session: { loginTs?: number }) => {
+    const age = session.loginTs ? Math.floor(Date.now() / 1000) - session.loginTs : 0;
+    return Math.max(1, Math.min(idle, absolute - age));
+  };
   const configuration: Configuration = {
     adapter: createAdapterClass(storage),
     clients: [],
@@ -154,13 +160,13 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
-      Session: ttl,
-      Grant: ttl,
+      Session: sessionTtl as any,
+      Grant: absolute,
       Interaction: 3600,
       AuthorizationCode: 60,
       AccessToken: 3600,
       IdToken: 3600,
-      RefreshToken: ttl,
+      RefreshToken: absolute,
     },
     clientBasedCORS(_ctx, origin, client) {
       if (origin === 'null') return false;

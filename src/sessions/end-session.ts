@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { EndedSessionData, Storage } from '../storage/types.ts';
+import type { LogoutPropagation } from '../logout/propagation.ts';
+import type { EndedSessionData, LogoutPlan, Storage } from '../storage/types.ts';
 
 /** Why a session ended. Every way a session ends is one of these, through endSession. */
 export type EndTrigger =
@@ -19,24 +20,34 @@ export interface EndedSession extends EndedSessionData {
   endedAt: number;
   /** Client ids signed in during the session, in sign-in order. */
   clients: string[];
+  /** The logout record and its deliveries, written in the same transaction. */
+  logout: LogoutPlan | undefined;
+}
+
+export interface EndOptions {
+  /** The user's browser is here and will show the logout page (front-channel can run). */
+  browser?: boolean;
+  /** Where the browser goes after the logout page. */
+  returnTo?: string | null;
 }
 
 export type SessionEndedHook = (ended: EndedSession) => Promise<void> | void;
 
 export interface SessionEnder {
   /** The single place where an SSO session ends. Idempotent: ending a gone session is a no-op. */
-  end(uid: string, trigger: EndTrigger): Promise<EndedSession | undefined>;
+  end(uid: string, trigger: EndTrigger, options?: EndOptions): Promise<EndedSession | undefined>;
   /** Ends every live session of an account; returns those that were ended. */
   endAllFor(accountId: string, trigger: EndTrigger): Promise<EndedSession[]>;
   onEnded(hook: SessionEndedHook): void;
 }
 
-export function createSessionEnder(storage: Storage, logger: Logger): SessionEnder {
+export function createSessionEnder(storage: Storage, logger: Logger, propagation: LogoutPropagation): SessionEnder {
   const hooks: SessionEndedHook[] = [];
 
   const ender: SessionEnder = {
-    async end(uid, trigger) {
-      const data = await storage.endSession(uid);
+    async end(uid, trigger, options = {}) {
+      const planner = await propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
+      const data = await storage.endSession(uid, planner);
       if (!data.record && !data.session) return undefined;
       const authorizations = (data.session?.authorizations ?? {}) as Record<string, unknown>;
       const clients = data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
@@ -47,8 +58,10 @@ export function createSessionEnder(storage: Storage, logger: Logger): SessionEnd
         trigger,
         endedAt: Math.floor(Date.now() / 1000),
         clients,
+        logout: data.logout,
       };
       logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
+      if (data.logout) await propagation.started(data.logout);
       for (const hook of hooks) await hook(ended);
       return ended;
     },

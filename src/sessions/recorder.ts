@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { SessionClient, SsoSessionRecord, Storage } from '../storage/types.ts';
+import { logoutPageUrl, needsLogoutPage } from '../logout/page.ts';
 import type { SessionEnder } from './end-session.ts';
 
 /** What Adieu's login interactions add to the interaction result besides `login`. */
@@ -26,7 +27,14 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
     } else if (oidc.route === 'end_session_confirm' && oidc.session) {
       const session = oidc.session as any;
       if (session.destroyed) {
-        await ender.end(session.uid, oidc.params?.logout ? 'rp_logout' : 'account_switch');
+        const trigger = oidc.params?.logout ? 'rp_logout' : 'account_switch';
+        const returnTo = ctx.response.get('location') || null;
+        const ended = await ender.end(session.uid, trigger, { browser: trigger === 'rp_logout', returnTo });
+        // the person sees which applications were signed out before going back
+        if (trigger === 'rp_logout' && ended?.logout && needsLogoutPage(ended.logout.deliveries)) {
+          ctx.status = 303;
+          ctx.redirect(logoutPageUrl(ended.logout.record));
+        }
       } else if (oidc.client) {
         // "No, stay signed in": only the requesting client was signed out of the session
         const record = await storage.getSsoSession(session.uid);

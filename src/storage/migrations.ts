@@ -78,6 +78,49 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sso_sessions_account_id').on('sso_sessions').column('account_id').execute();
     },
   },
+  '0002_logout_propagation': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('logout_records')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('trigger', 'text', (c) => c.notNull())
+        .addColumn('account_id', 'text')
+        .addColumn('username', 'text')
+        .addColumn('session_uid', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('return_to', 'text')
+        .addColumn('page_token', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('logout_records_account').on('logout_records').columns(['account_id', 'created_at']).execute();
+      await db.schema.createIndex('logout_records_created').on('logout_records').column('created_at').execute();
+
+      await db.schema.createTable('deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('logout_id', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_name', 'text')
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('sid', 'text')
+        .addColumn('sub', 'text')
+        .addColumn('include_sid', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('latency_ms', 'integer')
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('deadline_at', 'bigint', (c) => c.notNull())
+        .addColumn('claimed_by', 'text')
+        .addColumn('claimed_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('deliveries_logout').on('deliveries').column('logout_id').execute();
+      await db.schema.createIndex('deliveries_due').on('deliveries').columns(['channel', 'status', 'next_attempt_at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -67,7 +67,46 @@ export interface SsoSessionTable {
   expires_at: number;
 }
 
+export interface LogoutRecordTable {
+  id: string;
+  trigger: string;
+  account_id: string | null;
+  username: string | null;
+  session_uid: string;
+  status: string;
+  return_to: string | null;
+  page_token: string;
+  created_at: number;
+  completed_at: number | null;
+}
+
+export interface DeliveryTable {
+  id: string;
+  logout_id: string;
+  client_id: string;
+  client_name: string | null;
+  channel: string;
+  target: string | null;
+  sid: string | null;
+  sub: string | null;
+  include_sid: number;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  latency_ms: number | null;
+  /** epoch milliseconds */
+  next_attempt_at: number;
+  deadline_at: number;
+  claimed_by: string | null;
+  claimed_until: number | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
 export interface Database {
+  logout_records: LogoutRecordTable;
+  deliveries: DeliveryTable;
   oidc_payloads: OidcPayloadTable;
   clients: ClientTable;
   users: UserTable;

@@ -1,10 +1,12 @@
 import { Kysely, Migrator, sql } from 'kysely';
-import type { Database, SsoSessionTable, UserTable } from './schema.ts';
+import type { Database, DeliveryTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
   type StoredUser, type SsoSessionRecord, type EndedSessionData,
+  FINAL_STATUSES, SUCCESS_STATUSES,
+  type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutPlan, type LogoutRecord, type LogoutStatus,
 } from './types.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -32,6 +34,41 @@ function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
     expires_at: Number(row.expires_at),
   };
 }
+
+function toDelivery(r: DeliveryTable): Delivery {
+  return {
+    id: r.id,
+    logout_id: r.logout_id,
+    client_id: r.client_id,
+    client_name: r.client_name,
+    channel: r.channel as Delivery['channel'],
+    target: r.target,
+    sid: r.sid,
+    sub: r.sub,
+    include_sid: !!r.include_sid,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    last_error: r.last_error,
+    latency_ms: r.latency_ms == null ? null : Number(r.latency_ms),
+    next_attempt_at: Number(r.next_attempt_at),
+    deadline_at: Number(r.deadline_at),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+    completed_at: r.completed_at == null ? null : Number(r.completed_at),
+  };
+}
+
+function toLogout(r: LogoutRecordTable): LogoutRecord {
+  return {
+    ...r,
+    status: r.status as LogoutStatus,
+    created_at: Number(r.created_at),
+    completed_at: r.completed_at == null ? null : Number(r.completed_at),
+  };
+}
+
+const NOT_FINAL = ['pending', 'delivering', 'retrying', 'awaiting_browser'];
+const INSERT_CHUNK = 400;
 
 /**
  * The Storage implementation for every SQL backend. Only the Kysely dialect differs between
@@ -259,7 +296,7 @@ export class SqlStorage implements Storage {
     return rows.map(toSsoSession);
   }
 
-  async endSession(uid: string): Promise<EndedSessionData> {
+  async endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
       const stored = await trx.selectFrom('oidc_payloads').select('payload')
@@ -274,8 +311,98 @@ export class SqlStorage implements Storage {
         await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', revokedGrantIds).execute();
         await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', revokedGrantIds).execute();
       }
-      return { record: row && toSsoSession(row), session, revokedGrantIds };
+      const ended: EndedSessionData = { record: row && toSsoSession(row), session, revokedGrantIds };
+      // the outbox: the logout and its deliveries commit with the session's end, or not at all
+      const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
+      if (logout) {
+        await trx.insertInto('logout_records').values(logout.record).execute();
+        for (let i = 0; i < logout.deliveries.length; i += INSERT_CHUNK) {
+          await trx.insertInto('deliveries').values(logout.deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
+            ...d, include_sid: d.include_sid ? 1 : 0, claimed_by: null, claimed_until: null,
+          }))).execute();
+        }
+      }
+      return { ...ended, logout };
     });
+  }
+
+  async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]> {
+    let due = this.db.selectFrom('deliveries').select('id')
+      .where('channel', '=', 'backchannel')
+      .where('status', 'in', ['pending', 'retrying', 'delivering'])
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+      .orderBy('next_attempt_at').limit(limit);
+    if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
+    const rows = await this.db.updateTable('deliveries')
+      .set({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now })
+      .where('id', 'in', due)
+      .returningAll()
+      .execute();
+    return rows.map(toDelivery);
+  }
+
+  async finishAttempt(id: string, nodeId: string, o: AttemptOutcome): Promise<boolean> {
+    const r = await this.db.updateTable('deliveries')
+      .set({ ...o, claimed_by: null, claimed_until: null, updated_at: Date.now() })
+      .where('id', '=', id).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number> {
+    let updated = 0;
+    for (const report of reports) {
+      const r = await this.db.updateTable('deliveries')
+        .set({ status: report.status, last_error: report.last_error, latency_ms: report.latency_ms, attempts: 1, updated_at: now, completed_at: now })
+        .where('id', '=', report.id).where('logout_id', '=', logoutId)
+        .where('channel', 'in', ['frontchannel', 'legacy_get']).where('status', '=', 'awaiting_browser')
+        .executeTakeFirst();
+      updated += Number(r.numUpdatedRows);
+    }
+    return updated;
+  }
+
+  async expireBrowserDeliveries(now: number): Promise<string[]> {
+    const rows = await this.db.updateTable('deliveries')
+      .set({ status: 'timed_out', last_error: 'the logout page did not report a result (closed or navigated away)', updated_at: now, completed_at: now })
+      .where('status', '=', 'awaiting_browser').where('deadline_at', '<', now)
+      .returning('logout_id').execute();
+    return [...new Set(rows.map((r) => r.logout_id))];
+  }
+
+  async completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const deliveries = await trx.selectFrom('deliveries').select('status').where('logout_id', '=', logoutId).execute();
+      if (deliveries.some((d) => !FINAL_STATUSES.has(d.status as DeliveryStatus))) return undefined;
+      const status: LogoutStatus = deliveries.every((d) => SUCCESS_STATUSES.has(d.status as DeliveryStatus)) ? 'completed' : 'completed_with_failures';
+      const r = await trx.updateTable('logout_records').set({ status, completed_at: now })
+        .where('id', '=', logoutId).where('completed_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return undefined;
+      const row = await trx.selectFrom('logout_records').selectAll().where('id', '=', logoutId).executeTakeFirstOrThrow();
+      return toLogout(row);
+    });
+  }
+
+  async getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined> {
+    const row = await this.db.selectFrom('logout_records').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return undefined;
+    const deliveries = await this.db.selectFrom('deliveries').selectAll().where('logout_id', '=', id)
+      .orderBy('created_at').orderBy('id').execute();
+    return { ...toLogout(row), deliveries: deliveries.map(toDelivery) };
+  }
+
+  async listLogouts({ account_id, status, limit, offset }: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]> {
+    let q = this.db.selectFrom('logout_records').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset);
+    if (account_id) q = q.where('account_id', '=', account_id);
+    if (status) q = q.where('status', '=', status);
+    return (await q.execute()).map(toLogout);
+  }
+
+  async deliveryQueueDepth(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('channel', '=', 'backchannel').where('status', 'in', NOT_FINAL).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async listExpiredSsoSessions(at: number, limit: number): Promise<SsoSessionRecord[]> {

@@ -66,6 +66,77 @@ export interface EndedSessionData {
   revokedGrantIds: string[];
 }
 
+// --- logout propagation ---------------------------------------------------------------------
+
+export type Channel = 'backchannel' | 'frontchannel' | 'legacy_get' | 'none';
+
+export type DeliveryStatus =
+  // back-channel, worked by the delivery worker
+  | 'pending' | 'delivering' | 'retrying' | 'delivered' | 'rejected' | 'failed'
+  // front-channel and legacy GET, reported by the browser on the logout page
+  | 'awaiting_browser' | 'confirmed' | 'loaded' | 'timed_out' | 'cookies_blocked'
+  // nothing could be attempted
+  | 'skipped' | 'no_channel';
+
+export const FINAL_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
+  'delivered', 'rejected', 'failed', 'confirmed', 'loaded', 'timed_out', 'cookies_blocked', 'skipped', 'no_channel',
+]);
+/** Final statuses that mean the application was signed out. */
+export const SUCCESS_STATUSES: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'confirmed', 'loaded']);
+
+/** One application's part of a logout. Times are epoch milliseconds. */
+export interface Delivery {
+  id: string;
+  logout_id: string;
+  client_id: string;
+  client_name: string | null;
+  channel: Channel;
+  target: string | null;
+  sid: string | null;
+  sub: string | null;
+  include_sid: boolean;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  latency_ms: number | null;
+  next_attempt_at: number;
+  deadline_at: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+export type LogoutStatus = 'in_progress' | 'completed' | 'completed_with_failures';
+
+/** What happened when one session ended. Times are epoch milliseconds. */
+export interface LogoutRecord {
+  id: string;
+  trigger: string;
+  account_id: string | null;
+  username: string | null;
+  session_uid: string;
+  status: LogoutStatus;
+  return_to: string | null;
+  /** Secret that lets the browser that logged out watch and report on this logout. */
+  page_token: string;
+  created_at: number;
+  completed_at: number | null;
+}
+
+export interface LogoutPlan {
+  record: LogoutRecord;
+  deliveries: Delivery[];
+}
+
+export interface AttemptOutcome {
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+  latency_ms: number | null;
+  next_attempt_at: number;
+  completed_at: number | null;
+}
+
 export interface Storage {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -111,7 +182,26 @@ export interface Storage {
    * not), and every token and grant issued in it, except grants marked persistsLogout.
    * Returns what was removed; both parts are undefined when the session was already gone.
    */
-  endSession(uid: string): Promise<EndedSessionData>;
+  endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }>;
+
+  /**
+   * Claims due back-channel deliveries for this node (exactly one claimant per row: row locks
+   * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
+   * lease ran out (their node died mid-send) are claimable again.
+   */
+  claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
+  /** Records an attempt's outcome if this node still holds the claim; false if it lost it. */
+  finishAttempt(id: string, nodeId: string, outcome: AttemptOutcome): Promise<boolean>;
+  /** Browser-reported results for front-channel and legacy deliveries still awaiting them. */
+  reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number>;
+  /** Browser deliveries whose page never reported by their deadline become timed_out. */
+  expireBrowserDeliveries(now: number): Promise<string[]>;
+  /** Marks a logout complete when no delivery is pending; returns it only to the caller that did. */
+  completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined>;
+  getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined>;
+  listLogouts(filter: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]>;
+  /** Back-channel deliveries not yet final, by status. */
+  deliveryQueueDepth(): Promise<Record<string, number>>;
 
   /** SSO sessions past their expiry, oldest first; they still end through endSession. */
   listExpiredSsoSessions(now: number, limit: number): Promise<SsoSessionRecord[]>;

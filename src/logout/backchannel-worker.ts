@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Agent, request } from 'undici';
+import type { AdieuConfig } from '../config/schema.ts';
+import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
+import type { LogoutEvents } from './events.ts';
+import type { LogoutTokenSigner } from './logout-token.ts';
+import type { LogoutMetrics } from './metrics.ts';
+
+type Settings = AdieuConfig['logout']['backchannel'];
+
+const ERROR_BODY_LIMIT = 300;
+
+/**
+ * Delivers back-channel logout tokens from the outbox: claims due rows, POSTs them in parallel
+ * (bounded) over keep-alive connections, and records each outcome. Retries use exponential
+ * backoff with jitter until the deadline. Any node can pick up any row, so a restart or a
+ * second node resumes what another left.
+ */
+export class BackchannelWorker {
+  readonly nodeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly #agent: Agent;
+  #inFlight = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  readonly #idle = new Set<() => void>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly settings: Settings,
+    private readonly sign: LogoutTokenSigner,
+    private readonly events: LogoutEvents,
+    private readonly metrics: LogoutMetrics,
+    private readonly logger: Logger,
+    private readonly onSettled: (logoutId: string) => Promise<void>,
+  ) {
+    this.#agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connect: { timeout: settings.timeout_ms },
+      headersTimeout: settings.timeout_ms,
+      bodyTimeout: settings.timeout_ms,
+    });
+  }
+
+  /** A lease a little longer than one attempt can take, so a live sender is never overtaken. */
+  get leaseMs() {
+    return this.settings.timeout_ms * 2 + 1_000;
+  }
+
+  start() {
+    this.#timer = setInterval(() => this.kick(), this.settings.poll_interval_ms);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Looks for due deliveries now (called after a local logout commits). */
+  kick() {
+    if (this.#stopped) return;
+    if (this.#ticking) {
+      this.#again = true;
+      return;
+    }
+    this.#ticking = this.#tick().catch((err) => {
+      this.logger.error({ err }, 'back-channel worker tick failed');
+    }).finally(() => {
+      this.#ticking = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+  }
+
+  async #tick() {
+    for (;;) {
+      const capacity = this.settings.concurrency - this.#inFlight;
+      if (capacity <= 0 || this.#stopped) return;
+      const claimed = await this.storage.claimDeliveries(this.nodeId, Date.now(), this.leaseMs, capacity);
+      for (const d of claimed) {
+        this.#inFlight++;
+        this.#deliver(d).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
+          .finally(() => {
+            this.#inFlight--;
+            if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
+            // freed capacity: look again at once when the last claim filled every slot
+            if (!this.#stopped && this.#inFlight === this.settings.concurrency - 1) this.kick();
+          });
+      }
+      if (claimed.length < capacity) return;
+    }
+  }
+
+  async #attempt(d: Delivery): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
+    try {
+      const token = await this.sign(d);
+      const res = await request(d.target!, {
+        method: 'POST',
+        dispatcher: this.#agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+        signal: AbortSignal.timeout(this.settings.timeout_ms),
+      });
+      const text = res.statusCode === 200 || res.statusCode === 204
+        ? (await res.body.dump(), '')
+        : (await res.body.text()).slice(0, ERROR_BODY_LIMIT);
+      if (res.statusCode === 200 || res.statusCode === 204) return { ok: true, permanent: false, error: null };
+      const error = `HTTP ${res.statusCode}${text ? `: ${text}` : ''}`;
+      // Back-Channel Logout 1.0 §2.8: 400 means the RP refused this token; retrying would not help
+      return { ok: false, permanent: res.statusCode === 400, error };
+    } catch (err) {
+      const e = err as Error & { code?: string; cause?: { code?: string } };
+      const code = e.code ?? e.cause?.code;
+      const error = e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+        ? `timed out after ${this.settings.timeout_ms} ms`
+        : `${code ?? e.name}: ${e.message}`;
+      return { ok: false, permanent: false, error };
+    }
+  }
+
+  /** Exponential backoff with jitter: uniformly between half and all of initial * 2^(n-1). */
+  backoff(attempts: number): number {
+    const ceiling = Math.min(this.settings.max_backoff_ms, this.settings.initial_backoff_ms * 2 ** Math.min(attempts - 1, 40));
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  async #deliver(d: Delivery) {
+    const started = Date.now();
+    const result = await this.#attempt(d);
+    const now = Date.now();
+    const attempts = d.attempts + 1;
+    const retryAt = now + this.backoff(attempts);
+    let outcome: AttemptOutcome;
+    if (result.ok) {
+      outcome = { status: 'delivered', attempts, last_error: null, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
+    } else if (result.permanent) {
+      outcome = { status: 'rejected', attempts, last_error: result.error, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
+    } else if (retryAt > d.deadline_at) {
+      outcome = { status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; last: ${result.error}`, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
+    } else {
+      outcome = { status: 'retrying', attempts, last_error: result.error, latency_ms: null, next_attempt_at: retryAt, completed_at: null };
+    }
+    if (!(await this.storage.finishAttempt(d.id, this.nodeId, outcome))) {
+      this.logger.warn({ delivery_id: d.id, attempt_ms: now - started }, 'delivery lease lost; another node owns it now');
+      return;
+    }
+    const updated: Delivery = { ...d, ...outcome, updated_at: now };
+    this.metrics.attempts.inc({ result: outcome.status === 'retrying' ? 'retry' : outcome.status });
+    if (outcome.status === 'retrying') {
+      this.events.publish('delivery.retrying', { delivery: updated });
+      return;
+    }
+    this.metrics.outcomes.inc({ channel: 'backchannel', status: outcome.status });
+    this.metrics.latency.observe({ channel: 'backchannel', status: outcome.status }, (now - d.created_at) / 1000);
+    this.events.publish(outcome.status === 'delivered' ? 'delivery.succeeded' : 'delivery.failed', { delivery: updated });
+    await this.onSettled(d.logout_id);
+  }
+
+  /** Stops claiming; waits for attempts in flight (bounded by their timeout). */
+  async stop() {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#ticking;
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.add(resolve));
+    await this.#agent.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Storage } from '../storage/types.ts';
+
+/** Prometheus metrics for logout propagation; one registry per server instance. */
+export function createLogoutMetrics(storage: Storage) {
+  const registry = new Registry();
+  const latency = new Histogram({
+    name: 'adieu_logout_delivery_latency_seconds',
+    help: 'Time from the logout to the final outcome of a delivery (per successful or final attempt)',
+    labelNames: ['channel', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400],
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: 'adieu_logout_deliveries_total',
+    help: 'Final delivery outcomes by channel and status',
+    labelNames: ['channel', 'status'] as const,
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: 'adieu_logout_delivery_attempts_total',
+    help: 'Back-channel delivery attempts by result (delivered, rejected, retry, failed)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const logouts = new Counter({
+    name: 'adieu_logouts_total',
+    help: 'Sessions ended, by trigger',
+    labelNames: ['trigger'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'adieu_logout_queue_depth',
+    help: 'Back-channel deliveries not yet final, by status (shared across nodes: read from storage)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const depth = await storage.deliveryQueueDepth();
+      this.reset();
+      for (const status of ['pending', 'delivering', 'retrying']) this.set({ status }, depth[status] ?? 0);
+    },
+  });
+  return { registry, latency, outcomes, attempts, logouts };
+}
+
+export type LogoutMetrics = ReturnType<typeof createLogoutMetrics>;

@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { AdieuConfig } from '../config/schema.ts';
+import type { UpstreamConnection } from '../connections/upstream.ts';
+import { readJson } from '../http/body.ts';
+import { html, page } from '../http/html.ts';
+import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, type Storage } from '../storage/types.ts';
+import { browserLogoutUrl } from './frontchannel-url.ts';
+import type { LogoutPropagation } from './propagation.ts';
+import { timingSafeEqual } from 'node:crypto';
+
+export const PENDING_FEDERATED = 'FederatedLogout';
+const PAGE_SCRIPT = readFileSync(new URL('./assets/logout-page.js', import.meta.url), 'utf8');
+
+export interface LogoutPageDeps {
+  config: AdieuConfig;
+  storage: Storage;
+  propagation: LogoutPropagation;
+  upstreams: Map<string, UpstreamConnection>;
+  logger: Logger;
+}
+
+/** Where the browser goes to watch a logout it started. */
+export const logoutPageUrl = (logout: LogoutRecord) => `/logout/${logout.id}?token=${logout.page_token}`;
+
+/** A logout worth showing the person: some application has a logout channel. */
+export const needsLogoutPage = (deliveries: Delivery[]) => deliveries.some((d) => d.channel !== 'none');
+
+const CHANNEL_LABEL: Record<string, string> = {
+  backchannel: 'back-channel', frontchannel: 'front-channel', legacy_get: 'logout URL', none: 'no logout URL',
+};
+
+export const STATUS_TEXT: Record<string, string> = {
+  pending: 'signing out…', delivering: 'signing out…', retrying: 'not answering yet — retrying in the background',
+  awaiting_browser: 'signing out…', delivered: 'signed out', confirmed: 'signed out (confirmed)', loaded: 'signed out (page loaded, not confirmed)',
+  rejected: 'refused the sign-out', failed: 'could not be reached', timed_out: 'did not answer in time',
+  cookies_blocked: 'your browser blocked its cookies — it may still be signed in', skipped: 'could not be signed out here',
+  no_channel: 'may still be signed in (no logout URL registered)',
+};
+
+function tone(status: string) {
+  if (SUCCESS_STATUSES.has(status as any)) return 'ok';
+  if (FINAL_STATUSES.has(status as any)) return 'bad';
+  return 'wait';
+}
+
+export function deliveryView(d: Delivery) {
+  return {
+    id: d.id, client_id: d.client_id, client_name: d.client_name ?? d.client_id, channel: d.channel,
+    status: d.status, status_text: STATUS_TEXT[d.status] ?? d.status, tone: tone(d.status),
+    attempts: d.attempts, last_error: d.last_error, final: FINAL_STATUSES.has(d.status),
+  };
+}
+
+const reportSchema = z.object({
+  results: z.array(z.object({
+    id: z.string().max(64),
+    status: z.enum(['confirmed', 'loaded', 'timed_out', 'cookies_blocked']),
+    error: z.string().max(500).nullable().optional(),
+    latency_ms: z.number().int().min(0).max(3_600_000).nullable().optional(),
+  })).max(1000),
+}).strict();
+
+const PAGE_STYLE_EXTRA = `
+ul.apps{list-style:none;padding:0;margin:1rem 0}ul.apps li{display:flex;gap:.6rem;align-items:baseline;padding:.45rem 0;border-bottom:1px solid var(--line)}
+.dot{flex:none;width:.7rem;height:.7rem;border-radius:50%;display:inline-block;transform:translateY(.05rem)}
+.ok .dot{background:var(--ok)}.bad .dot{background:var(--danger)}.wait .dot{background:#d9a400}
+.ok .state{color:var(--ok)}.bad .state{color:var(--danger)}.name{font-weight:600}.chan{color:var(--muted);font-size:.85rem}
+.frames{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}`;
+
+export function logoutPageRoutes({ config, storage, propagation, upstreams, logger }: LogoutPageDeps): Router {
+  const router = new Router();
+
+  async function load(ctx: Context) {
+    const logout = await storage.getLogout(ctx.params.id!);
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
+    const ok = logout && token.length === logout.page_token.length
+      && timingSafeEqual(Buffer.from(token), Buffer.from(logout.page_token));
+    if (!ok) ctx.throw(404, 'This sign-out is unknown, or the link is incomplete.');
+    return logout!;
+  }
+
+  router.get('/assets/logout-page.js', (ctx) => {
+    ctx.type = 'application/javascript';
+    ctx.set('Cache-Control', 'public, max-age=300');
+    ctx.body = PAGE_SCRIPT;
+  });
+
+  router.get('/logout/:id', async (ctx) => {
+    const logout = await load(ctx);
+    const frames = logout.deliveries.filter((d) => d.status === 'awaiting_browser')
+      .map((d) => ({ id: d.id, url: browserLogoutUrl(d, config.issuer) }));
+    const origins = [...new Set(frames.map((f) => new URL(f.url).origin))];
+    const continueUrl = `/logout/${logout.id}/continue?token=${logout.page_token}`;
+    const data = {
+      id: logout.id,
+      token: logout.page_token,
+      timeoutMs: config.logout.frontchannel.timeout_ms,
+      continueUrl,
+      hasReturn: !!logout.return_to || !!(await storage.findPayload(PENDING_FEDERATED, logout.id)),
+      frames,
+      deliveries: logout.deliveries.map(deliveryView),
+    };
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Security-Policy', [
+      "default-src 'none'", "style-src 'unsafe-inline'", "script-src 'self'", "connect-src 'self'",
+      `frame-src ${origins.length ? origins.join(' ') : "'none'"}`, "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+    ].join('; '));
+    const body = html`
+      <h1 id="title">Signing you out…</h1>
+      <p id="summary" role="status" aria-live="polite">Signing you out of ${logout.deliveries.length} application${logout.deliveries.length === 1 ? '' : 's'}.</p>
+      <ul class="apps" id="apps">${logout.deliveries.map((d) => {
+        const v = deliveryView(d);
+        return html`<li class="${v.tone}" data-id="${d.id}"><span class="dot" aria-hidden="true"></span><span><span class="name">${v.client_name}</span> <span class="chan">(${CHANNEL_LABEL[d.channel]})</span><br><span class="state">${v.status_text}</span></span></li>`;
+      })}</ul>
+      <p id="advice" class="muted" hidden></p>
+      <a class="button" id="continue" href="${continueUrl}">Continue</a>
+      <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="allow-scripts allow-same-origin"></iframe>`)}</div>
+      <script type="application/json" id="adieu-logout-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
+      <script src="/assets/logout-page.js"></script>
+      <noscript><p class="muted">Without JavaScript the applications' answers cannot be confirmed; press Continue when ready.</p></noscript>`;
+    ctx.body = page('Signing out', body).replace('</style>', `${PAGE_STYLE_EXTRA}</style>`);
+  });
+
+  router.get('/logout/:id/status', async (ctx) => {
+    const logout = await load(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      id: logout.id, status: logout.status, trigger: logout.trigger,
+      deliveries: logout.deliveries.map(deliveryView),
+    };
+  });
+
+  router.post('/logout/:id/report', async (ctx) => {
+    const logout = await load(ctx);
+    const parsed = reportSchema.safeParse(await readJson(ctx, 64 * 1024));
+    if (!parsed.success) ctx.throw(400, 'malformed report');
+    const updated = await propagation.report(logout.id, parsed.data!.results.map((r) => ({
+      id: r.id, status: r.status, latency_ms: r.latency_ms ?? null,
+      last_error: r.error ?? (r.status === 'timed_out' ? `no answer within ${config.logout.frontchannel.timeout_ms} ms` : null),
+    })));
+    ctx.body = { updated };
+  });
+
+  router.get('/logout/:id/continue', async (ctx) => {
+    const logout = await load(ctx);
+    const federated = await storage.findPayload(PENDING_FEDERATED, logout.id);
+    if (federated) {
+      // kept until the upstream IdP sends the browser back (the callback finds it by state)
+      const upstream = upstreams.get(federated.connection as string);
+      try {
+        const url = await upstream?.endSessionUrl(federated.id_token as string, `${config.issuer}/v2/logout/federated/callback`, logout.id);
+        if (url) return ctx.redirect(url.href);
+      } catch (err) {
+        logger.warn({ err, connection: federated.connection }, 'federated logout: upstream unreachable');
+      }
+    }
+    if (logout.return_to) return ctx.redirect(logout.return_to);
+    ctx.type = 'html';
+    ctx.body = page('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+  });
+
+  return router;
+}

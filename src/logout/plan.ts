@@ -1,0 +1,108 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Delivery, EndedSessionData, Json, LogoutPlan } from '../storage/types.ts';
+
+export interface PlanOptions {
+  logoutId: string;
+  trigger: string;
+  uid: string;
+  /** A browser will show the logout page (front-channel and legacy GET can run there). */
+  browser: boolean;
+  returnTo: string | null;
+  now: number;
+  clients: Map<string, Json>;
+  backchannelDeadlineMs: number;
+  /** How long the logout page may take to report before its deliveries time out. */
+  browserDeadlineMs: number;
+  checkHost: (target: string) => string | undefined;
+}
+
+export const newLogoutId = () => randomUUID();
+
+/**
+ * Turns an ended session into one delivery per application and channel. Runs inside the
+ * transaction that ends the session, so it is pure: everything it needs is passed in.
+ */
+export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan {
+  const record = ended.record;
+  const authorizations = (ended.session?.authorizations ?? {}) as Record<string, { sid?: string }>;
+  const accountId = record?.account_id ?? (ended.session?.accountId as string | undefined) ?? null;
+  // sign-in order from the record; sessions without one fall back to oidc-provider's list
+  const apps = record?.clients.map((c) => ({ client_id: c.client_id, sid: c.sid }))
+    ?? Object.entries(authorizations).map(([client_id, a]) => ({ client_id, sid: a.sid ?? null }));
+
+  const deliveries: Delivery[] = [];
+  const add = (app: { client_id: string; sid: string | null }, metadata: Json | undefined, channel: Delivery['channel'], fields: Partial<Delivery>) => {
+    deliveries.push({
+      id: randomUUID(),
+      logout_id: o.logoutId,
+      client_id: app.client_id,
+      client_name: (metadata?.client_name as string | undefined) ?? null,
+      channel,
+      target: null,
+      sid: app.sid,
+      sub: accountId,
+      include_sid: false,
+      status: 'pending',
+      attempts: 0,
+      last_error: null,
+      latency_ms: null,
+      next_attempt_at: o.now,
+      deadline_at: o.now,
+      created_at: o.now,
+      updated_at: o.now,
+      completed_at: null,
+      ...fields,
+    });
+  };
+
+  for (const app of apps) {
+    const m = o.clients.get(app.client_id);
+    const backchannel = m?.backchannel_logout_uri as string | undefined;
+    const frontchannel = m?.frontchannel_logout_uri as string | undefined;
+    const legacy = m?.logout_url as string | undefined;
+    if (backchannel) {
+      const refused = o.checkHost(backchannel);
+      add(app, m, 'backchannel', {
+        target: backchannel,
+        include_sid: m?.backchannel_logout_session_required === true,
+        deadline_at: o.now + o.backchannelDeadlineMs,
+        ...(refused ? { status: 'rejected', last_error: refused, completed_at: o.now } : {}),
+      });
+    }
+    const browserTarget = frontchannel ?? (backchannel ? undefined : legacy);
+    if (browserTarget) {
+      const channel = frontchannel ? 'frontchannel' : 'legacy_get';
+      add(app, m, channel, {
+        target: browserTarget,
+        include_sid: frontchannel ? m?.frontchannel_logout_session_required === true : false,
+        deadline_at: o.now + o.browserDeadlineMs,
+        ...(o.browser
+          ? { status: 'awaiting_browser' }
+          : { status: 'skipped', last_error: `no browser to load the ${channel === 'frontchannel' ? 'front-channel' : 'legacy GET'} logout URL (${o.trigger}); the application may still be signed in`, completed_at: o.now }),
+      });
+    }
+    if (!backchannel && !browserTarget) {
+      add(app, m, 'none', {
+        status: 'no_channel',
+        last_error: m ? 'the application registered no logout URL; it may still be signed in' : 'the application no longer exists',
+        completed_at: o.now,
+      });
+    }
+  }
+
+  return {
+    record: {
+      id: o.logoutId,
+      trigger: o.trigger,
+      account_id: accountId,
+      username: record?.username ?? null,
+      session_uid: o.uid,
+      status: 'in_progress',
+      return_to: o.returnTo,
+      page_token: randomBytes(24).toString('base64url'),
+      created_at: o.now,
+      completed_at: null,
+    },
+    deliveries,
+  };
+}

@@ -1,0 +1,120 @@
+import type { JWK } from 'jose';
+import type { Logger } from 'pino';
+import type { AdieuConfig } from '../config/schema.ts';
+import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
+import { BackchannelWorker } from './backchannel-worker.ts';
+import { LogoutEvents } from './events.ts';
+import { hostPolicy } from './host-policy.ts';
+import { logoutTokenSigner } from './logout-token.ts';
+import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
+import { newLogoutId, planLogout } from './plan.ts';
+
+/** Extra time the logout page has, past its own wait, to report what the frames did. */
+const BROWSER_REPORT_GRACE_MS = 60_000;
+
+export interface PlanRequest {
+  uid: string;
+  trigger: string;
+  browser: boolean;
+  returnTo: string | null;
+}
+
+/**
+ * Everything that happens after a session ends: planning one delivery per application and
+ * channel (inside the ending transaction), the back-channel worker, the browser's reports,
+ * completion, events and metrics.
+ */
+export class LogoutPropagation {
+  readonly events: LogoutEvents;
+  readonly metrics: LogoutMetrics;
+  readonly worker: BackchannelWorker;
+  readonly #checkHost: (target: string) => string | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly config: AdieuConfig,
+    signer: Awaited<ReturnType<typeof logoutTokenSigner>>,
+    private readonly logger: Logger,
+  ) {
+    this.events = new LogoutEvents(logger);
+    this.metrics = createLogoutMetrics(storage);
+    const bc = config.logout.backchannel;
+    this.#checkHost = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
+    this.worker = new BackchannelWorker(storage, bc, signer, this.events, this.metrics, logger, (id) => this.settle(id));
+  }
+
+  static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, logger: Logger) {
+    return new LogoutPropagation(storage, config, await logoutTokenSigner(config.issuer, signingKey), logger);
+  }
+
+  /** Why a back-channel target would be refused, or undefined when it is allowed. */
+  checkHost(target: string) {
+    return this.#checkHost(target);
+  }
+
+  /** Clients are read before the transaction; the returned planner runs inside it. */
+  async planner(request: PlanRequest): Promise<(ended: EndedSessionData) => LogoutPlan> {
+    const clients = new Map((await this.storage.listClients()).map((c) => [c.client_id, c.metadata]));
+    return (ended) => planLogout(ended, {
+      ...request,
+      logoutId: newLogoutId(),
+      now: Date.now(),
+      clients,
+      backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
+      browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
+      checkHost: this.#checkHost,
+    });
+  }
+
+  /** After the ending transaction committed. */
+  async started(plan: LogoutPlan) {
+    this.metrics.logouts.inc({ trigger: plan.record.trigger });
+    this.events.publish('logout.started', { logout: plan.record, deliveries: plan.deliveries });
+    for (const d of plan.deliveries) {
+      if (d.completed_at !== null) this.#final(d);
+    }
+    if (plan.deliveries.some((d) => d.channel === 'backchannel' && d.status === 'pending')) this.worker.kick();
+    await this.settle(plan.record.id);
+  }
+
+  #final(d: Delivery) {
+    this.metrics.outcomes.inc({ channel: d.channel, status: d.status });
+    if (d.latency_ms != null) this.metrics.latency.observe({ channel: d.channel, status: d.status }, d.latency_ms / 1000);
+    if (!SUCCESS_STATUSES.has(d.status)) this.events.publish('delivery.failed', { delivery: d });
+    else this.events.publish('delivery.succeeded', { delivery: d });
+  }
+
+  /** Completes the logout when no delivery is pending; exactly one caller publishes it. */
+  async settle(logoutId: string) {
+    const done = await this.storage.completeLogoutIfDone(logoutId, Date.now());
+    if (done) this.events.publish('logout.completed', { logout: done });
+  }
+
+  /** Results the logout page observed in the browser for front-channel and legacy deliveries. */
+  async report(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[]) {
+    const updated = await this.storage.reportBrowserDeliveries(logoutId, reports, Date.now());
+    if (updated > 0) {
+      const logout = await this.storage.getLogout(logoutId);
+      const reported = new Set(reports.map((r) => r.id));
+      for (const d of logout?.deliveries ?? []) if (reported.has(d.id) && d.completed_at !== null && d.attempts === 1) this.#final(d);
+      await this.settle(logoutId);
+    }
+    return updated;
+  }
+
+  start() {
+    this.worker.start();
+    this.#expiryTimer = setInterval(() => {
+      this.storage.expireBrowserDeliveries(Date.now())
+        .then((ids) => Promise.all(ids.map((id) => this.settle(id))))
+        .catch((err) => this.logger.error({ err }, 'expiring browser deliveries failed'));
+    }, 5_000);
+    this.#expiryTimer.unref();
+  }
+
+  async stop() {
+    clearInterval(this.#expiryTimer);
+    await this.worker.stop();
+  }
+}

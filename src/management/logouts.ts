@@ -1,0 +1,54 @@
+import type Router from '@koa/router';
+import { deliveryView } from '../logout/page.ts';
+import { Problem } from '../http/problem.ts';
+import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
+import { pagination } from './validation.ts';
+
+const STATUSES: LogoutStatus[] = ['in_progress', 'completed', 'completed_with_failures'];
+const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
+
+function recordView(l: LogoutRecord) {
+  return {
+    id: l.id, trigger: l.trigger, user_id: l.account_id, username: l.username, session_id: l.session_uid,
+    status: l.status, created_at: iso(l.created_at), completed_at: iso(l.completed_at),
+  };
+}
+
+function deliveryDetail(d: Delivery) {
+  const view = deliveryView(d);
+  return {
+    ...view, target: d.target, sid: d.sid, latency_ms: d.latency_ms,
+    next_attempt_at: view.final ? null : iso(d.next_attempt_at), deadline_at: iso(d.deadline_at),
+    created_at: iso(d.created_at), completed_at: iso(d.completed_at),
+  };
+}
+
+/** Logout records and their deliveries: GET /logouts?user_id=&status=, GET /logouts/:id */
+export function logoutRoutes(router: Router, storage: Storage) {
+  router.get('/logouts', async (ctx) => {
+    const { limit, offset } = pagination(ctx.query);
+    const status = ctx.query.status;
+    if (status !== undefined && !STATUSES.includes(status as LogoutStatus)) {
+      throw new Problem(400, 'Invalid query', `status must be one of ${STATUSES.join(', ')}`);
+    }
+    const userId = typeof ctx.query.user_id === 'string' ? ctx.query.user_id : undefined;
+    const logouts = await storage.listLogouts({ account_id: userId, status: status as LogoutStatus | undefined, limit, offset });
+    ctx.body = { logouts: logouts.map(recordView), limit, offset };
+  });
+
+  router.get('/logouts/:id', async (ctx) => {
+    const logout = await storage.getLogout(ctx.params.id!);
+    if (!logout) throw new Problem(404, 'Not found', `logout ${ctx.params.id} does not exist`);
+    const deliveries = logout.deliveries.map(deliveryDetail);
+    ctx.body = {
+      ...recordView(logout),
+      summary: {
+        applications: new Set(logout.deliveries.map((d) => d.client_id)).size,
+        signed_out: deliveries.filter((d) => d.tone === 'ok').length,
+        failed: deliveries.filter((d) => d.tone === 'bad').length,
+        in_progress: deliveries.filter((d) => d.tone === 'wait').length,
+      },
+      deliveries,
+    };
+  });
+}
