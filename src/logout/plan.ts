@@ -35,6 +35,7 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
     deliveries.push({
       id: randomUUID(),
       logout_id: o.logoutId,
+      position: deliveries.length,
       client_id: app.client_id,
       client_name: (metadata?.client_name as string | undefined) ?? null,
       channel,

@@ -98,6 +98,7 @@ const migrations: Record<string, Migration> = {
       await db.schema.createTable('deliveries')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('logout_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
         .addColumn('client_id', 'text', (c) => c.notNull())
         .addColumn('client_name', 'text')
         .addColumn('channel', 'text', (c) => c.notNull())

@@ -83,6 +83,7 @@ export interface LogoutRecordTable {
 export interface DeliveryTable {
   id: string;
   logout_id: string;
+  position: number;
   client_id: string;
   client_name: string | null;
   channel: string;

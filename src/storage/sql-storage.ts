@@ -39,6 +39,7 @@ function toDelivery(r: DeliveryTable): Delivery {
   return {
     id: r.id,
     logout_id: r.logout_id,
+    position: Number(r.position),
     client_id: r.client_id,
     client_name: r.client_name,
     channel: r.channel as Delivery['channel'],
@@ -388,7 +389,7 @@ export class SqlStorage implements Storage {
     const row = await this.db.selectFrom('logout_records').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     const deliveries = await this.db.selectFrom('deliveries').selectAll().where('logout_id', '=', id)
-      .orderBy('created_at').orderBy('id').execute();
+      .orderBy('position').execute();
     return { ...toLogout(row), deliveries: deliveries.map(toDelivery) };
   }
 

@@ -88,6 +88,8 @@ export const SUCCESS_STATUSES: ReadonlySet<DeliveryStatus> = new Set(['delivered
 export interface Delivery {
   id: string;
   logout_id: string;
+  /** Order within the logout: the applications' sign-in order. */
+  position: number;
   client_id: string;
   client_name: string | null;
   channel: Channel;

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { ADMIN_TOKEN, freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { LogoutReceiver } from './helpers/logout-receiver.ts';
+import { signIn } from './helpers/rp.ts';
+import { UserAgent } from './helpers/user-agent.ts';
+import { waitFor } from './helpers/wait.ts';
+
+const FAST_RETRIES = {
+  backchannel: { timeout_ms: 800, initial_backoff_ms: 100, max_backoff_ms: 400, poll_interval_ms: 50, deadline_seconds: 4 },
+  frontchannel: { timeout_ms: 2000 },
+};
+
+const api = async (idp: TestIdp, path: string, init: RequestInit = {}) => {
+  const res = await fetch(`${idp.issuer}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...init.headers as any } });
+  return { status: res.status, body: res.status === 204 ? undefined : await res.json() as any };
+};
+
+async function completedLogout(idp: TestIdp, id: string, timeoutMs = 15_000) {
+  return waitFor(async () => {
+    const { body } = await api(idp, `/logouts/${id}`);
+    return body.status !== 'in_progress' && body;
+  }, timeoutMs, `logout ${id} to complete`);
+}
+
+describe('back-channel logout delivery', () => {
+  let idp: TestIdp;
+  let receiver: LogoutReceiver;
+  let late: LogoutReceiver;
+  let latePort: number;
+  const apps = ['healthy', 'slow', 'down', 'flaky', 'refuses', 'sidapp'];
+
+  before(async () => {
+    const port = await freePort();
+    const issuer = `http://localhost:${port}`;
+    receiver = await new LogoutReceiver(issuer).start();
+    latePort = await freePort();
+    late = new LogoutReceiver(issuer);
+    receiver.behaviours.set('slow', { kind: 'slow', delayMs: 1500 });
+    receiver.behaviours.set('flaky', { kind: 'sequence', statuses: [500, 503] });
+    receiver.behaviours.set('refuses', { kind: 'sequence', statuses: [400] });
+    const bcl = (id: string) => (id === 'down' ? `http://127.0.0.1:${latePort}/bcl/down` : receiver.url(id));
+    idp = await startIdp({
+      port,
+      logout: FAST_RETRIES,
+      clients: apps.map((id) => testClient(id, { backchannel_logout_uri: bcl(id), backchannel_logout_session_required: id === 'sidapp' })),
+    });
+  });
+  after(async () => {
+    await idp.close();
+    await receiver.stop();
+    await late.stop();
+  });
+
+  it('delivers to healthy, slow, down-then-up, 500-then-200 and 400 applications, with a result per application', async () => {
+    const events: string[] = [];
+    for (const name of ['logout.started', 'delivery.succeeded', 'delivery.retrying', 'delivery.failed', 'logout.completed'] as const) {
+      idp.adieu.events.on(name, () => events.push(name));
+    }
+    const ua = new UserAgent();
+    const signIns = new Map<string, Awaited<ReturnType<typeof signIn>>>();
+    for (const id of apps) signIns.set(id, await signIn(ua, idp.issuer, testClient(id)));
+    const sub = signIns.get('healthy')!.claims.sub as string;
+    const [session] = (await api(idp, `/users/${sub}/sessions`)).body.sessions;
+
+    assert.equal((await api(idp, `/sessions/${session.id}`, { method: 'DELETE' })).status, 204);
+    const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+    assert.equal(record.trigger, 'admin');
+    assert.equal(record.session_id, session.id);
+
+    // the down application comes up after a while
+    await new Promise((r) => setTimeout(r, 700));
+    await late.start(latePort);
+    const logout = await completedLogout(idp, record.id);
+    const by = Object.fromEntries(logout.deliveries.map((d: any) => [d.client_id, d]));
+
+    assert.equal(by.healthy.status, 'delivered');
+    assert.equal(by.healthy.attempts, 1);
+    assert.equal(by.sidapp.status, 'delivered');
+    assert.equal(by.down.status, 'delivered');
+    assert.ok(by.down.attempts >= 2, `down was retried (${by.down.attempts})`);
+    assert.equal(by.flaky.status, 'delivered');
+    assert.equal(by.flaky.attempts, 3, '500, 503, then 200');
+    assert.equal(by.refuses.status, 'rejected');
+    assert.equal(by.refuses.attempts, 1, '400 is not retried');
+    assert.match(by.refuses.last_error, /HTTP 400/);
+    assert.equal(by.slow.status, 'failed');
+    assert.ok(by.slow.attempts >= 2, 'slow was retried until the deadline');
+    assert.match(by.slow.last_error, /timed out after 800 ms/);
+    for (const d of logout.deliveries) assert.equal(d.channel, 'backchannel');
+    assert.equal(logout.status, 'completed_with_failures');
+    assert.deepEqual(logout.summary, { applications: 6, signed_out: 4, failed: 2, in_progress: 0 });
+
+    // every token was valid per Back-Channel Logout 1.0 §2.6, and named the right session
+    assert.deepEqual(receiver.invalid, []);
+    assert.deepEqual(late.invalid, []);
+    const sidToken = receiver.received.get('sidapp')![0]!.claims;
+    assert.equal(sidToken.sid, signIns.get('sidapp')!.claims.sid, 'sid matches the ID token');
+    assert.equal(sidToken.sub, sub);
+    assert.equal(receiver.received.get('healthy')![0]!.claims.sid, undefined, 'no sid unless backchannel_logout_session_required');
+    assert.equal(receiver.acknowledged('healthy'), 1);
+    assert.equal(late.acknowledged('down'), 1);
+    assert.equal(receiver.acknowledged('flaky'), 1);
+    const flakyJtis = new Set(receiver.received.get('flaky')!.map((r) => r.claims.jti));
+    assert.equal(flakyJtis.size, 3, 'each attempt carries a freshly signed token');
+
+    // refresh tokens of the session are revoked
+    for (const [, s] of signIns) {
+      await assert.rejects(client.refreshTokenGrant(s.config, s.tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
+    }
+
+    for (const name of ['logout.started', 'delivery.succeeded', 'delivery.retrying', 'delivery.failed', 'logout.completed']) {
+      assert.ok(events.includes(name), `${name} emitted`);
+    }
+    assert.equal(events.filter((e) => e === 'logout.completed').length, 1);
+    const metrics = await (await fetch(`${idp.issuer}/metrics`)).text();
+    assert.match(metrics, /adieu_logout_deliveries_total\{channel="backchannel",status="delivered"\} 4/);
+    assert.match(metrics, /adieu_logout_deliveries_total\{channel="backchannel",status="rejected"\} 1/);
+    assert.match(metrics, /adieu_logout_delivery_latency_seconds_count\{channel="backchannel",status="delivered"\} 4/);
+    assert.match(metrics, /adieu_logout_queue_depth\{status="pending"\} 0/);
+    assert.match(metrics, /adieu_logouts_total\{trigger="admin"\} 1/);
+  });
+
+  it('filters logout records by user and status, with problem details on bad filters', async () => {
+    const all = (await api(idp, '/logouts')).body.logouts;
+    assert.ok(all.length >= 1);
+    assert.equal((await api(idp, '/logouts?status=completed')).body.logouts.length, all.filter((l: any) => l.status === 'completed').length);
+    assert.ok((await api(idp, '/logouts?status=completed_with_failures')).body.logouts.length >= 1);
+    assert.deepEqual((await api(idp, '/logouts?user_id=nobody')).body.logouts, []);
+    assert.equal((await api(idp, '/logouts?status=nope')).status, 400);
+    assert.equal((await api(idp, '/logouts/00000000-0000-0000-0000-000000000000')).status, 404);
+  });
+});
+
+describe('every way a session ends propagates the same way', () => {
+  let idp: TestIdp;
+  let receiver: LogoutReceiver;
+  before(async () => {
+    const port = await freePort();
+    receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
+    idp = await startIdp({
+      port,
+      logout: FAST_RETRIES,
+      session: { idle_ttl_seconds: 2, absolute_ttl_seconds: 3600, sweep_interval_ms: 200 },
+      clients: ['a', 'b', 'c'].map((id) => testClient(id, { backchannel_logout_uri: receiver.url(id), backchannel_logout_session_required: true })),
+    });
+  });
+  after(async () => {
+    await idp.close();
+    await receiver.stop();
+  });
+
+  it('admin "sign out everywhere" reaches every application of every session of the user', async () => {
+    const browsers = [new UserAgent(), new UserAgent()];
+    const sids: string[] = [];
+    let sub = '';
+    for (const ua of browsers) {
+      for (const id of ['a', 'b']) {
+        const s = await signIn(ua, idp.issuer, testClient(id));
+        sids.push(s.claims.sid as string);
+        sub = s.claims.sub as string;
+      }
+    }
+    const before = receiver.seenJti.size;
+    const { body } = await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
+    assert.equal(body.ended.length, 2);
+    await waitFor(() => receiver.seenJti.size - before === 4 || undefined, 5000, 'four logout tokens');
+    const got = [...receiver.received.values()].flat().map((r) => r.claims.sid);
+    for (const sid of sids) assert.ok(got.includes(sid), `sid ${sid} reached its application`);
+    const records = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.filter((l: any) => l.trigger === 'admin_all');
+    assert.equal(records.length, 2);
+    for (const r of records) assert.equal((await completedLogout(idp, r.id)).status, 'completed');
+  });
+
+  it('session expiry reaches every application', async () => {
+    const ua = new UserAgent();
+    const a = await signIn(ua, idp.issuer, testClient('a'));
+    const c = await signIn(ua, idp.issuer, testClient('c'));
+    const sub = a.claims.sub as string;
+    const expired = await waitFor(async () => (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 8000, 'the expiry logout');
+    const done = await completedLogout(idp, expired.id);
+    assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.status]), [['a', 'delivered'], ['c', 'delivered']]);
+    assert.ok(receiver.received.get('c')!.some((r) => r.claims.sid === c.claims.sid));
+    assert.deepEqual(await (await ua.fetch(`${idp.issuer}/user/ssodata`)).json(), { sso: false });
+    await assert.rejects(client.refreshTokenGrant(a.config, a.tokens.refresh_token!));
+  });
+
+  it('a user logout with back-channel applications shows the person the logout page', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, idp.issuer, testClient('a'));
+    await signIn(ua, idp.issuer, testClient('b'));
+    const res = await ua.fetch(`${idp.issuer}/v2/logout?client_id=a&returnTo=${encodeURIComponent('http://localhost:9/a/bye')}`);
+    assert.equal(res.status, 302);
+    const pageUrl = new URL(res.headers.get('location')!, idp.issuer);
+    assert.match(pageUrl.pathname, /^\/logout\/[0-9a-f-]{36}$/);
+    const page = await (await ua.fetch(pageUrl)).text();
+    assert.match(page, /App a/);
+    assert.match(page, /App b/);
+    const statusUrl = new URL(`${pageUrl.pathname}/status${pageUrl.search}`, idp.issuer);
+    const status = await waitFor(async () => {
+      const s = await (await fetch(statusUrl)).json() as any;
+      return s.status === 'completed' && s;
+    }, 5000, 'the page status to complete');
+    assert.deepEqual(status.deliveries.map((d: any) => d.status_text), ['signed out', 'signed out']);
+    const cont = await ua.fetch(new URL(`${pageUrl.pathname}/continue${pageUrl.search}`, idp.issuer));
+    assert.equal(cont.headers.get('location'), 'http://localhost:9/a/bye');
+    // the page's secret is required
+    assert.equal((await fetch(new URL(`${pageUrl.pathname}/status?token=wrong`, idp.issuer))).status, 404);
+    assert.equal((await fetch(new URL(`${pageUrl.pathname}/status`, idp.issuer))).status, 404);
+  });
+});
+
+describe('logout channels without a browser, and the host policy', () => {
+  let idp: TestIdp;
+  let receiver: LogoutReceiver;
+  before(async () => {
+    const port = await freePort();
+    receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
+    idp = await startIdp({
+      port,
+      logout: { ...FAST_RETRIES, backchannel: { ...FAST_RETRIES.backchannel, denied_hosts: ['*.blocked.test', 'evil.test'] } },
+      clients: [
+        testClient('front', { frontchannel_logout_uri: 'http://localhost:9/front/fcl', frontchannel_logout_session_required: true }),
+        testClient('legacy', { logout_url: 'http://localhost:9/legacy/logout' }),
+        testClient('back', { backchannel_logout_uri: receiver.url('back') }),
+        testClient('nothing'),
+      ],
+    });
+  });
+  after(async () => {
+    await idp.close();
+    await receiver.stop();
+  });
+
+  it('front-channel and legacy deliveries are recorded as skipped when no browser is present', async () => {
+    const ua = new UserAgent();
+    let sub = '';
+    for (const id of ['front', 'legacy', 'back', 'nothing']) sub = (await signIn(ua, idp.issuer, testClient(id))).claims.sub as string;
+    await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
+    const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+    const done = await completedLogout(idp, record.id);
+    assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.channel, d.status]), [
+      ['front', 'frontchannel', 'skipped'],
+      ['legacy', 'legacy_get', 'skipped'],
+      ['back', 'backchannel', 'delivered'],
+      ['nothing', 'none', 'no_channel'],
+    ]);
+    assert.equal(done.status, 'completed_with_failures');
+    assert.match(done.deliveries[0].last_error, /no browser/);
+  });
+
+  it('refuses back-channel targets on the deny list, at registration and at delivery', async () => {
+    for (const uri of ['http://x.blocked.test/bcl', 'http://evil.test/bcl']) {
+      const res = await api(idp, '/clients', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(testClient('denied', { backchannel_logout_uri: uri })),
+      });
+      assert.equal(res.status, 400);
+      assert.match(res.body.detail, /denied_hosts/);
+    }
+    const ok = await api(idp, '/clients', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(testClient('loopback', { backchannel_logout_uri: 'http://127.0.0.1:9/bcl' })),
+    });
+    assert.equal(ok.status, 201, 'loopback targets are allowed by default');
+  });
+});
