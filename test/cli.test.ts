@@ -45,7 +45,7 @@ describe('adieu CLI', () => {
     writeFileSync(file, `issuer: http://localhost:${port}\nport: ${port}\nstorage: { kind: sqlite, path: ./adieu.db }\nlog_level: warn\n`);
     const serve = async () => {
       const child = spawn(process.execPath, [BIN, 'serve', '--config', file], { stdio: 'ignore' });
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 300; i++) {
         try {
           if ((await fetch(`http://localhost:${port}/health`)).ok) return child;
         } catch { /* not yet */ }
