@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
-import { UniqueViolation, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
+import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
 import { createTestDatabase } from './helpers/pg.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -34,6 +34,19 @@ function session(uid: string, accountId: string, extra: Partial<SsoSessionRecord
     uid, account_id: accountId, username: 'mary', connection: { name: 'db', strategy: 'auth0' },
     clients: [{ client_id: 'a', sid: 's1', first_at: t, last_at: t }], last_used_client_id: 'a', upstream: null,
     created_at: t, updated_at: t, expires_at: t + 3600, ...extra,
+  };
+}
+
+function plan(logoutId: string, uid: string, deliveries: Partial<Delivery>[]): LogoutPlan {
+  const t = Date.now();
+  return {
+    record: { id: logoutId, trigger: 'admin', account_id: 'acct', username: 'mary', session_uid: uid, status: 'in_progress', return_to: null, page_token: 'tok', created_at: t, completed_at: null },
+    deliveries: deliveries.map((d, i) => ({
+      id: `${logoutId}-d${i}`, logout_id: logoutId, position: i, client_id: `c${i}`, client_name: null, channel: 'backchannel',
+      target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, status: 'pending', attempts: 0,
+      last_error: null, latency_ms: null, next_attempt_at: t, deadline_at: t + 60_000, created_at: t, updated_at: t, completed_at: null,
+      ...d,
+    })),
   };
 }
 
@@ -164,6 +177,67 @@ for (const backend of backends) {
       const again = await storage.endSession('s1');
       assert.equal(again.record, undefined);
       assert.equal(again.session, undefined);
+    });
+  
+    it('writes the logout outbox in the transaction that ends the session', async () => {
+      await storage.saveSsoSession(session('outbox-1', 'acct'));
+      const ended = await storage.endSession('outbox-1', () => plan('L1', 'outbox-1', [{}, { channel: 'frontchannel', status: 'awaiting_browser' }, { channel: 'none', status: 'no_channel', completed_at: Date.now() }]));
+      assert.equal(ended.logout?.record.id, 'L1');
+      const stored = await storage.getLogout('L1');
+      assert.deepEqual(stored?.deliveries.map((d) => [d.client_id, d.channel, d.status, d.include_sid]), [
+        ['c0', 'backchannel', 'pending', true], ['c1', 'frontchannel', 'awaiting_browser', true], ['c2', 'none', 'no_channel', true],
+      ]);
+      // a session that is already gone writes nothing
+      const again = await storage.endSession('outbox-1', () => plan('L1-again', 'outbox-1', [{}]));
+      assert.equal(again.logout, undefined);
+      assert.equal(await storage.getLogout('L1-again'), undefined);
+    });
+
+    it('claims each due delivery once, honours leases, and fences a node that lost its claim', async () => {
+      await storage.saveSsoSession(session('outbox-2', 'acct'));
+      await storage.endSession('outbox-2', () => plan('L2', 'outbox-2', [{}, {}, {}, { next_attempt_at: Date.now() + 60_000 }]));
+      const now = Date.now();
+      const [a, b] = await Promise.all([storage.claimDeliveries('A', now, 1000, 2), storage.claimDeliveries('B', now, 1000, 2)]);
+      const ids = [...a, ...b].map((d) => d.id).filter((id) => id.startsWith('L2'));
+      assert.equal(ids.length, 3, 'three due deliveries, each claimed once');
+      assert.equal(new Set(ids).size, 3);
+      assert.equal((await storage.claimDeliveries('C', now, 1000, 10)).filter((d) => d.id.startsWith('L2')).length, 0, 'leases hold');
+      assert.deepEqual(await storage.deliveryQueueDepth(), { delivering: 4, pending: 1 }, 'with the earlier logout\'s due row');
+
+      // the lease of A runs out (A died): C takes its rows over, and A can no longer finish them
+      const reclaimed = (await storage.claimDeliveries('C', now + 2000, 1000, 10)).filter((d) => d.id.startsWith('L2'));
+      assert.equal(reclaimed.length, 3);
+      const outcome = { status: 'delivered' as const, attempts: 1, last_error: null, latency_ms: 5, next_attempt_at: now, completed_at: now };
+      const firstId = (a.length ? a : b)[0]!.id;
+      assert.equal(await storage.finishAttempt(firstId, a.length ? 'A' : 'B', outcome), false, 'fenced');
+      for (const d of reclaimed) assert.equal(await storage.finishAttempt(d.id, 'C', outcome), true);
+      assert.equal(await storage.completeLogoutIfDone('L2', now), undefined, 'one delivery is still pending');
+      const [later] = (await storage.claimDeliveries('C', now + 120_000, 1000, 10)).filter((d) => d.id.startsWith('L2'));
+      assert.equal(await storage.finishAttempt(later!.id, 'C', { ...outcome, status: 'rejected', last_error: 'HTTP 400' }), true);
+      const [done, twice] = await Promise.all([storage.completeLogoutIfDone('L2', now), storage.completeLogoutIfDone('L2', now)]);
+      assert.equal([done, twice].filter(Boolean).length, 1, 'completed exactly once');
+      assert.equal((done ?? twice)?.status, 'completed_with_failures');
+    });
+
+    it('takes browser reports only for deliveries awaiting them, and times out the rest', async () => {
+      await storage.saveSsoSession(session('outbox-3', 'acct'));
+      const t = Date.now();
+      await storage.endSession('outbox-3', () => plan('L3', 'outbox-3', [
+        { channel: 'frontchannel', status: 'awaiting_browser', deadline_at: t + 60_000 },
+        { channel: 'legacy_get', status: 'awaiting_browser', deadline_at: t - 1 },
+        {},
+      ]));
+      const n = await storage.reportBrowserDeliveries('L3', [
+        { id: 'L3-d0', status: 'confirmed', last_error: null, latency_ms: 12 },
+        { id: 'L3-d2', status: 'confirmed', last_error: null, latency_ms: 12 }, // a back-channel row: not the browser's
+        { id: 'L2-d0', status: 'confirmed', last_error: null, latency_ms: 12 }, // another logout's row
+      ], t);
+      assert.equal(n, 1);
+      assert.deepEqual(await storage.expireBrowserDeliveries(t), ['L3']);
+      const l3 = await storage.getLogout('L3');
+      assert.deepEqual(l3?.deliveries.map((d) => d.status), ['confirmed', 'timed_out', 'pending']);
+      assert.equal((await storage.listLogouts({ account_id: 'acct', status: 'in_progress', limit: 10, offset: 0 })).some((l) => l.id === 'L3'), true);
+      assert.equal((await storage.listLogouts({ account_id: 'other', limit: 10, offset: 0 })).length, 0);
     });
   });
 }

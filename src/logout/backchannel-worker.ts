@@ -129,7 +129,7 @@ export class BackchannelWorker {
     const started = Date.now();
     const result = await this.#attempt(d);
     const now = Date.now();
-    const attempts = d.attempts + 1;
+    const attempts = d.attempts; // counted when claimed
     const retryAt = now + this.backoff(attempts);
     let outcome: AttemptOutcome;
     if (result.ok) {

@@ -336,7 +336,7 @@ export class SqlStorage implements Storage {
       .orderBy('next_attempt_at').limit(limit);
     if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
     const rows = await this.db.updateTable('deliveries')
-      .set({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now })
+      .set((eb) => ({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now, attempts: eb('attempts', '+', 1) }))
       .where('id', 'in', due)
       .returningAll()
       .execute();

@@ -189,7 +189,8 @@ export interface Storage {
   /**
    * Claims due back-channel deliveries for this node (exactly one claimant per row: row locks
    * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
-   * lease ran out (their node died mid-send) are claimable again.
+   * lease ran out (their node died mid-send) are claimable again. Claiming counts an attempt,
+   * so an attempt lost with its node still shows in `attempts`.
    */
   claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
   /** Records an attempt's outcome if this node still holds the claim; false if it lost it. */

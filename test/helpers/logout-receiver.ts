@@ -28,6 +28,8 @@ export class LogoutReceiver {
   readonly behaviours = new Map<string, Behaviour>();
   readonly seenJti = new Set<string>();
   #held: (() => void)[] = [];
+  /** Held requests whose connection the IdP has closed (it died or gave up). */
+  heldAbandoned = 0;
   #server: Server | undefined;
   #jwks: ReturnType<typeof createRemoteJWKSet>;
   port = 0;
@@ -107,7 +109,10 @@ export class LogoutReceiver {
     const behaviour = this.behaviours.get(clientId) ?? { kind: 'healthy' };
     let status = 200;
     if (behaviour.kind === 'slow') await new Promise((r) => setTimeout(r, behaviour.delayMs));
-    if (behaviour.kind === 'hold') await new Promise<void>((r) => this.#held.push(r));
+    if (behaviour.kind === 'hold') {
+      req.socket.once('close', () => { this.heldAbandoned++; });
+      await new Promise<void>((r) => this.#held.push(r));
+    }
     if (behaviour.kind === 'sequence') status = behaviour.statuses.shift() ?? 200;
     entry.status = status;
     if (req.socket.destroyed) return; // the IdP gave up (timeout) or died: not acknowledged
