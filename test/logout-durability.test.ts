@@ -88,7 +88,7 @@ describe('durable back-channel delivery', () => {
     const issuer = `http://localhost:${portA}`;
     const receiver = await new LogoutReceiver(issuer).start();
     const apps = Array.from({ length: 10 }, (_, i) => `app${i}`);
-    for (const id of apps) receiver.behaviours.set(id, { kind: 'slow', delayMs: 30 });
+    for (const id of apps) receiver.behaviours.set(id, { kind: 'slow', delayMs: 100 });
     const shared = {
       storage: { kind: 'postgres', url: db.url },
       logout: { backchannel: { concurrency: 3, poll_interval_ms: 20 } },

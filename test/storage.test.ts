@@ -209,11 +209,12 @@ for (const backend of backends) {
       assert.equal(reclaimed.length, 3);
       const outcome = { status: 'delivered' as const, attempts: 1, last_error: null, latency_ms: 5, next_attempt_at: now, completed_at: now };
       const firstId = (a.length ? a : b)[0]!.id;
-      assert.equal(await storage.finishAttempt(firstId, a.length ? 'A' : 'B', outcome), false, 'fenced');
-      for (const d of reclaimed) assert.equal(await storage.finishAttempt(d.id, 'C', outcome), true);
+      assert.deepEqual(await storage.finishAttempts(a.length ? 'A' : 'B', [{ id: firstId, outcome }]), new Set(), 'fenced');
+      const recorded = await storage.finishAttempts('C', reclaimed.map((d) => ({ id: d.id, outcome })));
+      assert.deepEqual(recorded, new Set(reclaimed.map((d) => d.id)));
       assert.equal(await storage.completeLogoutIfDone('L2', now), undefined, 'one delivery is still pending');
       const [later] = (await storage.claimDeliveries('C', now + 120_000, 1000, 10)).filter((d) => d.id.startsWith('L2'));
-      assert.equal(await storage.finishAttempt(later!.id, 'C', { ...outcome, status: 'rejected', last_error: 'HTTP 400' }), true);
+      assert.equal((await storage.finishAttempts('C', [{ id: later!.id, outcome: { ...outcome, status: 'rejected', last_error: 'HTTP 400' } }])).size, 1);
       const [done, twice] = await Promise.all([storage.completeLogoutIfDone('L2', now), storage.completeLogoutIfDone('L2', now)]);
       assert.equal([done, twice].filter(Boolean).length, 1, 'completed exactly once');
       assert.equal((done ?? twice)?.status, 'completed_with_failures');

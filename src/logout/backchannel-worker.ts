@@ -141,7 +141,7 @@ export class BackchannelWorker {
     } else {
       outcome = { status: 'retrying', attempts, last_error: result.error, latency_ms: null, next_attempt_at: retryAt, completed_at: null };
     }
-    if (!(await this.storage.finishAttempt(d.id, this.nodeId, outcome))) {
+    if (!(await this.#record(d.id, outcome))) {
       this.logger.warn({ delivery_id: d.id, attempt_ms: now - started }, 'delivery lease lost; another node owns it now');
       return;
     }
@@ -154,7 +154,41 @@ export class BackchannelWorker {
     this.metrics.outcomes.inc({ channel: 'backchannel', status: outcome.status });
     this.metrics.latency.observe({ channel: 'backchannel', status: outcome.status }, (now - d.created_at) / 1000);
     this.events.publish(outcome.status === 'delivered' ? 'delivery.succeeded' : 'delivery.failed', { delivery: updated });
-    await this.onSettled(d.logout_id);
+    this.#settle(d.logout_id);
+  }
+
+  // Outcomes are written in batches: one transaction per turn of the event loop instead of one
+  // per delivery, which is most of the storage cost of a large fan-out.
+  #toRecord: { id: string; outcome: AttemptOutcome; done: (recorded: boolean) => void; fail: (err: unknown) => void }[] = [];
+  #record(id: string, outcome: AttemptOutcome): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.#toRecord.push({ id, outcome, done, fail });
+      if (this.#toRecord.length === 1) setImmediate(() => this.#flushRecords());
+    });
+  }
+
+  #flushRecords() {
+    const batch = this.#toRecord;
+    this.#toRecord = [];
+    this.storage.finishAttempts(this.nodeId, batch.map(({ id, outcome }) => ({ id, outcome })))
+      .then((recorded) => { for (const b of batch) b.done(recorded.has(b.id)); })
+      .catch((err) => { for (const b of batch) b.fail(err); });
+  }
+
+  // Completion checks are batched: a fan-out of n deliveries settles its logout once per
+  // flush instead of n times.
+  readonly #toSettle = new Set<string>();
+  #settleScheduled = false;
+  #settle(logoutId: string) {
+    this.#toSettle.add(logoutId);
+    if (this.#settleScheduled) return;
+    this.#settleScheduled = true;
+    setImmediate(() => {
+      this.#settleScheduled = false;
+      const ids = [...this.#toSettle];
+      this.#toSettle.clear();
+      for (const id of ids) this.onSettled(id).catch((err) => this.logger.error({ err, logout_id: id }, 'settling a logout failed'));
+    });
   }
 
   /** Stops claiming; waits for attempts in flight (bounded by their timeout). */

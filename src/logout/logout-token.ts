@@ -1,30 +1,44 @@
-import { randomUUID } from 'node:crypto';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import type { JWK } from 'jose';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
+const NODE_ALGS: Record<string, { hash: string | null; p1363: boolean }> = {
+  ES256: { hash: 'sha256', p1363: true },
+  ES384: { hash: 'sha384', p1363: true },
+  RS256: { hash: 'sha256', p1363: false },
+  EdDSA: { hash: null, p1363: false },
+};
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
 /**
  * Signs OIDC Back-Channel Logout 1.0 logout tokens (with errata: typ logout+jwt, exp, no nonce)
- * with the IdP's current signing key. A fresh token (new jti, iat, exp) for every attempt.
+ * with the IdP's current signing key; a fresh token (new jti, iat, exp) for every attempt.
+ *
+ * Signed with node:crypto synchronously rather than jose's WebCrypto path: it is three times
+ * faster (2 ms instead of 7 ms per 100 tokens here), which is a large share of a fan-out's
+ * cost (bench/fanout.ts). Tests verify every token with jose, as a relying party would.
  */
 export async function logoutTokenSigner(issuer: string, jwk: JWK) {
   const alg = jwk.alg ?? 'ES256';
-  const key = await importJWK(jwk, alg);
+  const spec = NODE_ALGS[alg];
+  if (!spec) throw new Error(`logout tokens cannot be signed with ${alg}`);
+  const key = createPrivateKey({ key: jwk as any, format: 'jwk' });
+  const header = b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' });
   return async (d: { client_id: string; sub: string | null; sid: string | null; include_sid: boolean }) => {
-    const now = Math.floor(Date.now() / 1000);
-    const claims: Record<string, unknown> = { events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } };
+    const iat = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      iss: issuer, aud: d.client_id, iat, exp: iat + LOGOUT_TOKEN_TTL_SECONDS, jti: randomUUID(),
+      events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+    };
     if (d.sub) claims.sub = d.sub;
     // sid when the client requires it, and whenever there is no sub to name the user
     if (d.sid && (d.include_sid || !d.sub)) claims.sid = d.sid;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg, kid: jwk.kid, typ: 'logout+jwt' })
-      .setIssuer(issuer)
-      .setAudience(d.client_id)
-      .setIssuedAt(now)
-      .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
-      .setJti(randomUUID())
-      .sign(key);
+    const input = `${header}.${b64url(claims)}`;
+    const signature = sign(spec.hash, Buffer.from(input), spec.p1363 ? { key, dsaEncoding: 'ieee-p1363' } : key);
+    return `${input}.${signature.toString('base64url')}`;
   };
 }
 

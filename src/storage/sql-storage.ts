@@ -343,12 +343,19 @@ export class SqlStorage implements Storage {
     return rows.map(toDelivery);
   }
 
-  async finishAttempt(id: string, nodeId: string, o: AttemptOutcome): Promise<boolean> {
-    const r = await this.db.updateTable('deliveries')
-      .set({ ...o, claimed_by: null, claimed_until: null, updated_at: Date.now() })
-      .where('id', '=', id).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  async finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>> {
+    const recorded = new Set<string>();
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      for (const { id, outcome } of outcomes) {
+        const r = await trx.updateTable('deliveries')
+          .set({ ...outcome, claimed_by: null, claimed_until: null, updated_at: now })
+          .where('id', '=', id).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) > 0) recorded.add(id);
+      }
+    });
+    return recorded;
   }
 
   async reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number> {
@@ -373,6 +380,9 @@ export class SqlStorage implements Storage {
   }
 
   async completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined> {
+    const open = await this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('logout_id', '=', logoutId).where('status', 'in', NOT_FINAL).executeTakeFirstOrThrow();
+    if (Number(open.n) > 0) return undefined;
     return this.db.transaction().execute(async (trx) => {
       const deliveries = await trx.selectFrom('deliveries').select('status').where('logout_id', '=', logoutId).execute();
       if (deliveries.some((d) => !FINAL_STATUSES.has(d.status as DeliveryStatus))) return undefined;

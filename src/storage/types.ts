@@ -193,8 +193,11 @@ export interface Storage {
    * so an attempt lost with its node still shows in `attempts`.
    */
   claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
-  /** Records an attempt's outcome if this node still holds the claim; false if it lost it. */
-  finishAttempt(id: string, nodeId: string, outcome: AttemptOutcome): Promise<boolean>;
+  /**
+   * Records attempts' outcomes (one transaction) where this node still holds the claim;
+   * returns the ids it recorded. A row whose lease another node took over is left alone.
+   */
+  finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>>;
   /** Browser-reported results for front-channel and legacy deliveries still awaiting them. */
   reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number>;
   /** Browser deliveries whose page never reported by their deadline become timed_out. */

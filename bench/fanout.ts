@@ -1,0 +1,171 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import pino from 'pino';
+import { Agent, request } from 'undici';
+import { parseConfig } from '../src/config/load.ts';
+import { logoutTokenSigner } from '../src/logout/logout-token.ts';
+import { startAdieu, type AdieuServer } from '../src/server.ts';
+import type { SsoSessionRecord } from '../src/storage/types.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../test/helpers/idp.ts';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
+
+async function startReceiver() {
+  const child = fork(new URL('./receiver.mjs', import.meta.url), { stdio: 'ignore' });
+  const [{ port }] = await once(child, 'message') as [{ port: number }];
+  return { child, url: (id: string) => `http://127.0.0.1:${port}/bcl/${id}`, stop: () => child.kill() };
+}
+
+/** An SSO session signed in to `clients` (written directly: sign-in is not what is measured). */
+async function session(adieu: AdieuServer, uid: string, clients: string[]) {
+  const now = Math.floor(Date.now() / 1000);
+  const record: SsoSessionRecord = {
+    uid, account_id: 'bench-user', username: 'mary@fabrikamcorp.com', connection: { name: 'Username-Password-Authentication', strategy: 'auth0' },
+    clients: clients.map((client_id, i) => ({ client_id, sid: `${uid}-sid-${i}`, first_at: now, last_at: now })),
+    last_used_client_id: clients.at(-1)!, upstream: null, created_at: now, updated_at: now, expires_at: now + 3600,
+  };
+  await adieu.storage.saveSsoSession(record);
+}
+
+async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'));
+  const port = await freePort();
+  const config = parseConfig({
+    issuer: `http://localhost:${port}`, port, log_level: 'silent',
+    storage: { kind: 'sqlite', path: join(dir, 'adieu.db') },
+    logout: { backchannel: { concurrency, poll_interval_ms: 200 } },
+    clients: Array.from({ length: apps }, (_, i) => ({
+      client_id: `app${i}`, client_secret: `app${i}-secret-0123456789`, redirect_uris: [`http://localhost:9/app${i}/cb`],
+      backchannel_logout_uri: receiverUrl(`app${i}`), backchannel_logout_session_required: true,
+    })),
+  }, {});
+  const adieu = await startAdieu(config, { logger: pino({ level: 'silent' }) });
+  return { adieu, async close() { await adieu.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** Ends sessions and resolves when all their logouts completed; returns ms and per-delivery latencies. */
+async function logoutAndWait(adieu: AdieuServer, uids: string[]) {
+  const latencies: number[] = [];
+  const onDelivered = ({ delivery }: { delivery: { latency_ms: number | null } }) => latencies.push(delivery.latency_ms!);
+  adieu.events.on('delivery.succeeded', onDelivered);
+  const pending = new Set<string>();
+  let resolveAll!: () => void;
+  const allDone = new Promise<void>((r) => { resolveAll = r; });
+  let ended = 0;
+  const onCompleted = ({ logout }: { logout: { id: string; status: string } }) => {
+    if (logout.status !== 'completed') throw new Error(`logout ${logout.id} ${logout.status}`);
+    pending.delete(logout.id);
+    if (ended === uids.length && pending.size === 0) resolveAll();
+  };
+  adieu.events.on('logout.completed', onCompleted);
+  const started = performance.now();
+  let firstDelivered = 0;
+  adieu.events.once('delivery.succeeded', () => { firstDelivered = performance.now() - started; });
+  await Promise.all(uids.map(async (uid) => {
+    const e = await adieu.ender.end(uid, 'admin');
+    if (process.env.BENCH_PROFILE) console.error('ender.end returned after', (performance.now() - started).toFixed(1), 'ms');
+    if (e?.logout && e.logout.record.completed_at === null) pending.add(e.logout.record.id);
+    ended++;
+  }));
+  if (pending.size === 0) resolveAll();
+  await allDone;
+  const ms = performance.now() - started;
+  if (process.env.BENCH_PROFILE) console.error('first delivered', firstDelivered.toFixed(1), 'all', ms.toFixed(1));
+  adieu.events.off('delivery.succeeded', onDelivered);
+  adieu.events.off('logout.completed', onCompleted);
+  return { ms, latencies };
+}
+
+/**
+ * Fan-out of one logout to 100 back-channel applications on loopback, against (a) the same
+ * number of bare parallel undici POSTs of pre-signed tokens (the physical limit here) and
+ * (b) the same POSTs one after another; all in this run, median of several rounds.
+ */
+export async function benchFanout({ apps = 100, rounds = 7 } = {}) {
+  const receiver = await startReceiver();
+  const idp = await startBenchIdp(apps, receiver.url, 128);
+  try {
+    const clients = Array.from({ length: apps }, (_, i) => `app${i}`);
+    const keys = await idp.adieu.storage.listSigningKeys();
+    const sign = await logoutTokenSigner(idp.adieu.config.issuer, keys[0]!.private_jwk as any);
+    const agent = new Agent({ keepAliveTimeout: 30_000 });
+    const post = async (id: string, token: string) => {
+      const res = await request(receiver.url(id), { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${token}` });
+      await res.body.dump();
+      if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+    };
+    const presigned = async () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
+
+    const adieuMs: number[] = [];
+    const parallelMs: number[] = [];
+    const sequentialMs: number[] = [];
+    for (let round = 0; round < rounds + 1; round++) {
+      const uid = `fanout-${round}`;
+      await session(idp.adieu, uid, clients);
+      const { ms } = await logoutAndWait(idp.adieu, [uid]);
+      const tokens = await presigned();
+      let t = performance.now();
+      await Promise.all(clients.map((id, i) => post(id, tokens[i]!)));
+      const parallel = performance.now() - t;
+      t = performance.now();
+      for (let i = 0; i < clients.length; i++) await post(clients[i]!, tokens[i]!);
+      const sequential = performance.now() - t;
+      if (round === 0) continue; // warm-up: connections, JIT
+      adieuMs.push(ms);
+      parallelMs.push(parallel);
+      sequentialMs.push(sequential);
+    }
+    await agent.close();
+    const a = median(adieuMs);
+    const p = median(parallelMs);
+    const s = median(sequentialMs);
+    return {
+      name: `fan-out of one logout to ${apps} back-channel apps (median of ${rounds})`,
+      adieu_ms: +a.toFixed(1),
+      bare_parallel_undici_ms: +p.toFixed(1),
+      one_after_another_ms: +s.toFixed(1),
+      ratio_vs_bare_parallel: +(a / p).toFixed(2),
+      target_ratio_vs_bare_parallel: 1.5,
+      speedup_vs_one_after_another: +(s / a).toFixed(1),
+      target_speedup: 10,
+    };
+  } finally {
+    await idp.close();
+    receiver.stop();
+  }
+}
+
+/** Large logouts: one of 1,000 apps, and 100 concurrent logouts of 20 apps each. */
+export async function benchLargeLogouts() {
+  const results = [];
+  for (const [label, apps, sessions] of [['one logout of 1000 apps', 1000, 1], ['100 concurrent logouts of 20 apps', 20, 100]] as const) {
+    const receiver = await startReceiver();
+    const idp = await startBenchIdp(apps, receiver.url, 128);
+    try {
+      const clients = Array.from({ length: apps }, (_, i) => `app${i}`);
+      const uids = Array.from({ length: sessions }, (_, i) => `large-${i}`);
+      for (const uid of uids) await session(idp.adieu, uid, clients);
+      const { ms, latencies } = await logoutAndWait(idp.adieu, uids);
+      receiver.child.send('count');
+      const [{ count }] = await once(receiver.child, 'message') as [{ count: number }];
+      results.push({
+        name: label,
+        deliveries: apps * sessions,
+        delivered: latencies.length,
+        received_by_apps: count,
+        lost: apps * sessions - count,
+        total_ms: Math.round(ms),
+        latency_p50_ms: pct(latencies, 0.5),
+        latency_p99_ms: pct(latencies, 0.99),
+      });
+    } finally {
+      await idp.close();
+      receiver.stop();
+    }
+  }
+  return results;
+}

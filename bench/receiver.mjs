@@ -1,0 +1,15 @@
+// A minimal back-channel logout receiver in its own process: answers 200 to every POST and
+// counts them, so the IdP under test does not share its event loop with the applications.
+import { createServer } from 'node:http';
+
+let count = 0;
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    count++;
+    res.writeHead(200).end();
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+process.on('message', (m) => { if (m === 'count') process.send({ count }); });
