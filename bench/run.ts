@@ -6,7 +6,8 @@ import { benchSilentLogin } from './silent-login.ts';
 const only = process.argv[2];
 const results: unknown[] = [];
 if (!only || only === 'logout') {
-  results.push(await benchFanout());
+  results.push(await benchFanout({ serviceMs: 0 }));
+  results.push(await benchFanout({ serviceMs: 10 }));
   results.push(...await benchLargeLogouts());
 }
 if (!only || only === 'login') {

@@ -207,7 +207,7 @@ for (const backend of backends) {
       // the lease of A runs out (A died): C takes its rows over, and A can no longer finish them
       const reclaimed = (await storage.claimDeliveries('C', now + 2000, 1000, 10)).filter((d) => d.id.startsWith('L2'));
       assert.equal(reclaimed.length, 3);
-      const outcome = { status: 'delivered' as const, attempts: 1, last_error: null, latency_ms: 5, next_attempt_at: now, completed_at: now };
+      const outcome = { status: 'delivered' as const, attempts: 1, last_error: null, next_attempt_at: now, completed_at: now };
       const firstId = (a.length ? a : b)[0]!.id;
       assert.deepEqual(await storage.finishAttempts(a.length ? 'A' : 'B', [{ id: firstId, outcome }]), new Set(), 'fenced');
       const recorded = await storage.finishAttempts('C', reclaimed.map((d) => ({ id: d.id, outcome })));

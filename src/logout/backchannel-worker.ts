@@ -73,21 +73,40 @@ export class BackchannelWorker {
     });
   }
 
+  /** Slots set aside for deliveries claimed in a logout's own transaction (see dispatch). */
+  #reserved = 0;
+
+  /** Reserves up to `wanted` delivery slots; returns how many it got. */
+  reserve(wanted: number): number {
+    if (this.#stopped) return 0;
+    const free = Math.max(0, Math.min(wanted, this.settings.concurrency - this.#inFlight - this.#reserved));
+    this.#reserved += free;
+    return free;
+  }
+
+  /** Sends deliveries this node already claimed, releasing the `reserved` slots. */
+  dispatch(deliveries: Delivery[], reserved: number) {
+    this.#reserved -= reserved;
+    for (const d of deliveries) this.#start(d);
+  }
+
+  #start(d: Delivery) {
+    this.#inFlight++;
+    this.#deliver(d).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
+        // freed capacity: look again at once when the last claim filled every slot
+        if (!this.#stopped && this.#inFlight + this.#reserved === this.settings.concurrency - 1) this.kick();
+      });
+  }
+
   async #tick() {
     for (;;) {
-      const capacity = this.settings.concurrency - this.#inFlight;
+      const capacity = this.settings.concurrency - this.#inFlight - this.#reserved;
       if (capacity <= 0 || this.#stopped) return;
       const claimed = await this.storage.claimDeliveries(this.nodeId, Date.now(), this.leaseMs, capacity);
-      for (const d of claimed) {
-        this.#inFlight++;
-        this.#deliver(d).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
-          .finally(() => {
-            this.#inFlight--;
-            if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
-            // freed capacity: look again at once when the last claim filled every slot
-            if (!this.#stopped && this.#inFlight === this.settings.concurrency - 1) this.kick();
-          });
-      }
+      for (const d of claimed) this.#start(d);
       if (claimed.length < capacity) return;
     }
   }
@@ -126,43 +145,42 @@ export class BackchannelWorker {
   }
 
   async #deliver(d: Delivery) {
-    const started = Date.now();
     const result = await this.#attempt(d);
-    const now = Date.now();
     const attempts = d.attempts; // counted when claimed
-    const retryAt = now + this.backoff(attempts);
-    let outcome: AttemptOutcome;
-    if (result.ok) {
-      outcome = { status: 'delivered', attempts, last_error: null, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
-    } else if (result.permanent) {
-      outcome = { status: 'rejected', attempts, last_error: result.error, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
-    } else if (retryAt > d.deadline_at) {
-      outcome = { status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; last: ${result.error}`, latency_ms: now - d.created_at, next_attempt_at: now, completed_at: now };
-    } else {
-      outcome = { status: 'retrying', attempts, last_error: result.error, latency_ms: null, next_attempt_at: retryAt, completed_at: null };
-    }
-    if (!(await this.#record(d.id, outcome))) {
-      this.logger.warn({ delivery_id: d.id, attempt_ms: now - started }, 'delivery lease lost; another node owns it now');
+    const recorded = await this.#record((now) => {
+      const retryAt = now + this.backoff(attempts);
+      if (result.ok) return { status: 'delivered', attempts, last_error: null, next_attempt_at: now, completed_at: now };
+      if (result.permanent) return { status: 'rejected', attempts, last_error: result.error, next_attempt_at: now, completed_at: now };
+      if (retryAt > d.deadline_at) {
+        return { status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; last: ${result.error}`, next_attempt_at: now, completed_at: now };
+      }
+      return { status: 'retrying', attempts, last_error: result.error, next_attempt_at: retryAt, completed_at: null };
+    }, d.id);
+    if (!recorded) {
+      this.logger.warn({ delivery_id: d.id }, 'delivery lease lost; another node owns it now');
       return;
     }
-    const updated: Delivery = { ...d, ...outcome, updated_at: now };
+    const { outcome, now } = recorded;
+    const latency = outcome.completed_at === null ? null : outcome.completed_at - d.created_at;
+    const updated: Delivery = { ...d, ...outcome, latency_ms: latency, updated_at: now };
     this.metrics.attempts.inc({ result: outcome.status === 'retrying' ? 'retry' : outcome.status });
     if (outcome.status === 'retrying') {
       this.events.publish('delivery.retrying', { delivery: updated });
       return;
     }
     this.metrics.outcomes.inc({ channel: 'backchannel', status: outcome.status });
-    this.metrics.latency.observe({ channel: 'backchannel', status: outcome.status }, (now - d.created_at) / 1000);
+    this.metrics.latency.observe({ channel: 'backchannel', status: outcome.status }, latency! / 1000);
     this.events.publish(outcome.status === 'delivered' ? 'delivery.succeeded' : 'delivery.failed', { delivery: updated });
     this.#settle(d.logout_id);
   }
 
   // Outcomes are written in batches: one transaction per turn of the event loop instead of one
-  // per delivery, which is most of the storage cost of a large fan-out.
-  #toRecord: { id: string; outcome: AttemptOutcome; done: (recorded: boolean) => void; fail: (err: unknown) => void }[] = [];
-  #record(id: string, outcome: AttemptOutcome): Promise<boolean> {
+  // per delivery, which is most of the storage cost of a large fan-out. The batch's time is
+  // each outcome's time, so identical outcomes are written by one statement.
+  #toRecord: { id: string; make: (now: number) => AttemptOutcome; done: (r: { outcome: AttemptOutcome; now: number } | undefined) => void; fail: (err: unknown) => void }[] = [];
+  #record(make: (now: number) => AttemptOutcome, id: string): Promise<{ outcome: AttemptOutcome; now: number } | undefined> {
     return new Promise((done, fail) => {
-      this.#toRecord.push({ id, outcome, done, fail });
+      this.#toRecord.push({ id, make, done, fail });
       if (this.#toRecord.length === 1) setImmediate(() => this.#flushRecords());
     });
   }
@@ -170,8 +188,10 @@ export class BackchannelWorker {
   #flushRecords() {
     const batch = this.#toRecord;
     this.#toRecord = [];
-    this.storage.finishAttempts(this.nodeId, batch.map(({ id, outcome }) => ({ id, outcome })))
-      .then((recorded) => { for (const b of batch) b.done(recorded.has(b.id)); })
+    const now = Date.now();
+    const items = batch.map((b) => ({ id: b.id, outcome: b.make(now) }));
+    this.storage.finishAttempts(this.nodeId, items)
+      .then((recorded) => batch.forEach((b, i) => b.done(recorded.has(b.id) ? { outcome: items[i]!.outcome, now } : undefined)))
       .catch((err) => { for (const b of batch) b.fail(err); });
   }
 

@@ -53,10 +53,14 @@ export class LogoutPropagation {
     return this.#checkHost(target);
   }
 
-  /** Clients are read before the transaction; the returned planner runs inside it. */
-  async planner(request: PlanRequest): Promise<(ended: EndedSessionData) => LogoutPlan> {
+  /**
+   * Clients are read before the transaction; `plan` runs inside it. Call `release()` when the
+   * transaction did not commit, so slots set aside for its deliveries are freed.
+   */
+  async planner(request: PlanRequest) {
     const clients = new Map((await this.storage.listClients()).map((c) => [c.client_id, c.metadata]));
-    return (ended) => planLogout(ended, {
+    let produced: LogoutPlan | undefined;
+    const plan = (ended: EndedSessionData) => (produced = this.#claimLocally(planLogout(ended, {
       ...request,
       logoutId: newLogoutId(),
       now: Date.now(),
@@ -64,7 +68,32 @@ export class LogoutPropagation {
       backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
       browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
       checkHost: this.#checkHost,
-    });
+    })));
+    const release = () => {
+      if (produced?.claim) this.worker.dispatch([], produced.claim.ids.size);
+      produced = undefined;
+    };
+    return { plan, release };
+  }
+
+  /**
+   * The node that ends a session sends what it can itself: back-channel deliveries up to the
+   * worker's free capacity are written already claimed (a lease, like any claim), so they go out
+   * right after the commit without a claim query. Should the node die, the lease runs out and
+   * any node takes them over.
+   */
+  #claimLocally(plan: LogoutPlan): LogoutPlan {
+    const free = this.worker.reserve(plan.deliveries.filter((d) => d.channel === 'backchannel' && d.status === 'pending').length);
+    if (free === 0) return plan;
+    const ids = new Set<string>();
+    for (const d of plan.deliveries) {
+      if (ids.size === free) break;
+      if (d.channel !== 'backchannel' || d.status !== 'pending') continue;
+      d.status = 'delivering';
+      d.attempts = 1;
+      ids.add(d.id);
+    }
+    return { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids } };
   }
 
   /** After the ending transaction committed. */
@@ -74,6 +103,7 @@ export class LogoutPropagation {
     for (const d of plan.deliveries) {
       if (d.completed_at !== null) this.#final(d);
     }
+    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size);
     if (plan.deliveries.some((d) => d.channel === 'backchannel' && d.status === 'pending')) this.worker.kick();
     await this.settle(plan.record.id);
   }

@@ -47,7 +47,14 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
   const ender: SessionEnder = {
     async end(uid, trigger, options = {}) {
       const planner = await propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
-      const data = await storage.endSession(uid, planner);
+      let data;
+      try {
+        data = await storage.endSession(uid, planner.plan);
+      } catch (err) {
+        planner.release();
+        throw err;
+      }
+      if (!data.logout) planner.release();
       if (!data.record && !data.session) return undefined;
       const authorizations = (data.session?.authorizations ?? {}) as Record<string, unknown>;
       const clients = data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);

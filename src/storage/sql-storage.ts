@@ -319,7 +319,10 @@ export class SqlStorage implements Storage {
         await trx.insertInto('logout_records').values(logout.record).execute();
         for (let i = 0; i < logout.deliveries.length; i += INSERT_CHUNK) {
           await trx.insertInto('deliveries').values(logout.deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
-            ...d, include_sid: d.include_sid ? 1 : 0, claimed_by: null, claimed_until: null,
+            ...d,
+            include_sid: d.include_sid ? 1 : 0,
+            claimed_by: logout.claim?.ids.has(d.id) ? logout.claim.nodeId : null,
+            claimed_until: logout.claim?.ids.has(d.id) ? logout.claim.until : null,
           }))).execute();
         }
       }
@@ -346,13 +349,30 @@ export class SqlStorage implements Storage {
   async finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>> {
     const recorded = new Set<string>();
     const now = Date.now();
+    // identical outcomes (typically: delivered on the first attempt, in one flush) are one UPDATE
+    const groups = new Map<string, { outcome: AttemptOutcome; ids: string[] }>();
+    for (const { id, outcome } of outcomes) {
+      const key = JSON.stringify(outcome);
+      const group = groups.get(key) ?? { outcome, ids: [] };
+      group.ids.push(id);
+      groups.set(key, group);
+    }
     await this.db.transaction().execute(async (trx) => {
-      for (const { id, outcome } of outcomes) {
-        const r = await trx.updateTable('deliveries')
-          .set({ ...outcome, claimed_by: null, claimed_until: null, updated_at: now })
-          .where('id', '=', id).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) > 0) recorded.add(id);
+      for (const { outcome, ids } of groups.values()) {
+        for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+          const rows = await trx.updateTable('deliveries')
+            .set((eb) => ({
+              ...outcome,
+              latency_ms: outcome.completed_at === null ? null : eb(eb.val(outcome.completed_at), '-', eb.ref('created_at')),
+              claimed_by: null,
+              claimed_until: null,
+              updated_at: now,
+            }))
+            .where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+            .returning('id')
+            .execute();
+          for (const r of rows) recorded.add(r.id);
+        }
       }
     });
     return recorded;

@@ -128,13 +128,15 @@ export interface LogoutRecord {
 export interface LogoutPlan {
   record: LogoutRecord;
   deliveries: Delivery[];
+  /** Back-channel deliveries the ending node claims in the same transaction (no claim round trip). */
+  claim?: { nodeId: string; until: number; ids: Set<string> };
 }
 
+/** An attempt's result; a final one's latency is stored as completed_at - created_at. */
 export interface AttemptOutcome {
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;
-  latency_ms: number | null;
   next_attempt_at: number;
   completed_at: number | null;
 }
