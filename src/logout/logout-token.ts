@@ -27,7 +27,8 @@ export async function logoutTokenSigner(issuer: string, jwk: JWK) {
   if (!spec) throw new Error(`logout tokens cannot be signed with ${alg}`);
   const key = createPrivateKey({ key: jwk as any, format: 'jwk' });
   const header = b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' });
-  return async (d: { client_id: string; sub: string | null; sid: string | null; include_sid: boolean }) => {
+  // synchronous on purpose: each request leaves as soon as its own token is signed
+  return (d: { client_id: string; sub: string | null; sid: string | null; include_sid: boolean }): string => {
     const iat = Math.floor(Date.now() / 1000);
     const claims: Record<string, unknown> = {
       iss: issuer, aud: d.client_id, iat, exp: iat + LOGOUT_TOKEN_TTL_SECONDS, jti: randomUUID(),
