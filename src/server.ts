@@ -23,6 +23,7 @@ import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts
 import { installSessionRecorder } from './sessions/recorder.ts';
 import { ssoDataHandler } from './sessions/ssodata.ts';
 import { openStorage } from './storage/open.ts';
+import { buildSdk } from '../sdk/build.ts';
 import type { Storage } from './storage/types.ts';
 import { createUser } from './users/accounts.ts';
 
@@ -89,6 +90,17 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     host.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
     host.get('/user/ssodata', ssoDataHandler(provider, storage));
     host.options('/user/ssodata', ssoDataHandler(provider, storage));
+    let sdk: Promise<{ esm: string; iife: string }> | undefined;
+    for (const [path, kind] of [['/sdk/adieu.js', 'iife'], ['/sdk/adieu.mjs', 'esm']] as const) {
+      host.get(path, async (ctx) => {
+        sdk ??= buildSdk();
+        sdk.catch(() => { sdk = undefined; });
+        ctx.type = 'application/javascript';
+        ctx.set('Cache-Control', 'public, max-age=3600');
+        ctx.set('Access-Control-Allow-Origin', '*');
+        ctx.body = (await sdk)[kind];
+      });
+    }
     host.get('/metrics', async (ctx) => {
       ctx.type = propagation.metrics.registry.contentType;
       ctx.body = await propagation.metrics.registry.metrics();
