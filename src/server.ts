@@ -101,6 +101,12 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
         ctx.body = (await sdk)[kind];
       });
     }
+    host.get('/assets/confirm-logout.js', (ctx) => {
+      ctx.type = 'application/javascript';
+      // submits the end-session form with logout=yes (the page only includes it for a valid hint)
+      ctx.body = "(()=>{const f=document.getElementById('op.logoutForm');const i=document.createElement('input');"
+        + "i.type='hidden';i.name='logout';i.value='yes';f.appendChild(i);f.submit();})();";
+    });
     host.get('/metrics', async (ctx) => {
       ctx.type = propagation.metrics.registry.contentType;
       ctx.body = await propagation.metrics.registry.metrics();

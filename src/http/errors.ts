@@ -32,6 +32,7 @@ export function errorHandler(logger: Logger) {
 /** Headers every response carries; pages set their own CSP. */
 export async function securityHeaders(ctx: Context, next: Next) {
   ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.set('Referrer-Policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts
+  ctx.set('Referrer-Policy', 'same-origin');
   await next();
 }

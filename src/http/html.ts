@@ -46,7 +46,7 @@ export function page(title: string, body: SafeHtml, lang = 'en'): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
@@ -55,4 +55,6 @@ export function page(title: string, body: SafeHtml, lang = 'en'): string {
 }
 
 /** Content-Security-Policy for Adieu's own pages: no scripts, forms only to this origin. */
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// No form-action: browsers apply it to the redirects after a post too, and a sign-in form's
+// post ends at the application's redirect URI on another origin.
+export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";

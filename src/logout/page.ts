@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
-import { html, page } from '../http/html.ts';
+import { html, page, SafeHtml } from '../http/html.ts';
 import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, type Storage } from '../storage/types.ts';
 import { browserLogoutUrl } from './frontchannel-url.ts';
 import type { LogoutPropagation } from './propagation.ts';
@@ -108,7 +108,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Content-Security-Policy', [
       "default-src 'none'", "style-src 'unsafe-inline'", "script-src 'self'", "connect-src 'self'",
-      `frame-src ${origins.length ? origins.join(' ') : "'none'"}`, "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+      `frame-src ${origins.length ? origins.join(' ') : "'none'"}`, "frame-ancestors 'none'", "base-uri 'none'",
     ].join('; '));
     const body = html`
       <h1 id="title">Signing you out…</h1>
@@ -120,7 +120,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
       <p id="advice" class="muted" hidden></p>
       <a class="button" id="continue" href="${continueUrl}">Continue</a>
       <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="allow-scripts allow-same-origin"></iframe>`)}</div>
-      <script type="application/json" id="adieu-logout-data">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>
+      <script type="application/json" id="adieu-logout-data">${new SafeHtml(JSON.stringify(data).replace(/</g, '\\u003c'))}</script>
       <script src="/assets/logout-page.js"></script>
       <noscript><p class="muted">Without JavaScript the applications' answers cannot be confirmed; press Continue when ready.</p></noscript>`;
     ctx.body = page('Signing out', body).replace('</style>', `${PAGE_STYLE_EXTRA}</style>`);

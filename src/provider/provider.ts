@@ -99,15 +99,20 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
         enabled: true,
         async logoutSource(ctx, form) {
           const client = ctx.oidc.client;
+          // A valid id_token_hint naming this session's user is a request from an application
+          // the user is signed in to (no forged logout): sign out everywhere without a click.
+          const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: string } } | undefined;
+          const confirmed = !!hint?.payload?.sub && hint.payload.sub === ctx.oidc.session?.accountId;
           ctx.type = 'html';
-          ctx.set('Content-Security-Policy', PAGE_CSP);
+          ctx.set('Content-Security-Policy', confirmed ? PAGE_CSP.replace("default-src 'none'", "default-src 'none'; script-src 'self'") : PAGE_CSP);
           // oidc-provider's form carries the xsrf token; the buttons submit it
           ctx.body = page('Sign out', html`
             <h1>Sign out of ${config.tenant.name}?</h1>
             ${client ? html`<p>${client.clientName ?? client.clientId} asked to sign you out.</p>` : ''}
             ${new SafeHtml(form)}
             <button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign me out everywhere</button>
-            ${client ? html`<button type="submit" form="op.logoutForm" class="secondary">Only sign out of ${client.clientName ?? client.clientId}</button>` : ''}`);
+            ${client ? html`<button type="submit" form="op.logoutForm" class="secondary">Only sign out of ${client.clientName ?? client.clientId}</button>` : ''}
+            ${confirmed ? html`<script src="/assets/confirm-logout.js"></script>` : ''}`);
         },
         async postLogoutSuccessSource(ctx) {
           ctx.type = 'html';

@@ -1,0 +1,110 @@
+// The single-logout application's page (plain browser JavaScript). It uses adieu-js, loaded
+// from the IdP, exactly as the reference document uses its SDK.
+(() => {
+  'use strict';
+  const config = JSON.parse(document.getElementById('config').textContent);
+  const idp = window.adieu.createClient({ domain: config.issuer, clientId: config.clientId });
+  const $ = (id) => document.getElementById(id);
+
+  if (config.mode === 'done') {
+    idp.getSSOData().then((data) => {
+      $('title').textContent = data.sso ? 'You are still signed in' : 'You are logged out';
+      $('title').className = data.sso ? 'warn' : 'ok';
+      $('summary').textContent = data.sso
+        ? 'The identity provider still has a session for you. Close your browser to be safe.'
+        : 'You have been signed out of your applications and of the identity provider.';
+      document.body.dataset.state = data.sso ? 'still-signed-in' : 'logged-out';
+    }, (err) => {
+      $('title').textContent = 'Could not check your session';
+      $('summary').textContent = String(err.message || err);
+    });
+    return;
+  }
+
+  const lines = [];
+  let settled = 0;
+  const GRACE_MS = 1000; // after the frame loads, time for its confirmation message
+
+  function setLine(line, cls, text) {
+    line.li.className = cls;
+    line.li.dataset.state = cls;
+    line.li.querySelector('.state').textContent = text;
+  }
+
+  function settle(line, cls, text) {
+    if (line.settled) return;
+    line.settled = true;
+    setLine(line, cls, text);
+    settled++;
+    if (settled === lines.length) finish();
+  }
+
+  function finish() {
+    const bad = lines.filter((l) => l.li.className === 'failed' || l.li.className === 'unknown');
+    const ok = lines.length - bad.length;
+    $('title').textContent = bad.length ? 'Some applications may still be signed in' : 'Signed out of every application';
+    $('summary').textContent = `Signed out of ${ok} of ${lines.length} application${lines.length === 1 ? '' : 's'}.`;
+    if (bad.length) {
+      $('advice').hidden = false;
+      $('advice').textContent = `${bad.map((l) => l.name).join(', ')} may still be signed in: open ${bad.length === 1 ? 'it' : 'each'} and sign out there, or close your browser.`;
+    }
+    $('continue').disabled = false;
+    $('continue-now').hidden = true;
+    $('continue').focus();
+    document.body.dataset.settled = 'true';
+  }
+
+  function proceed() {
+    idp.logout({ returnTo: config.returnTo, clientId: config.clientId, federated: config.federated });
+  }
+  $('continue').addEventListener('click', proceed);
+  $('continue-now').addEventListener('click', proceed);
+
+  window.addEventListener('message', (event) => {
+    const line = lines.find((l) => l.frame && l.frame.contentWindow === event.source && l.origin === event.origin);
+    if (!line || !event.data || event.data.type !== 'adieu:logout') return;
+    if (event.data.status === 'no_session') settle(line, 'failed', 'could not see its session in the frame (cookies blocked?) — may still be signed in');
+    else settle(line, 'confirmed', 'signed out (confirmed by the application)');
+  });
+
+  idp.getSSOData().then((data) => {
+    const ids = data.sso ? data.sessionClients.filter((id) => id !== config.clientId) : [];
+    if (!data.sso || ids.length === 0) {
+      $('title').textContent = 'You are not signed in to any application';
+      $('summary').textContent = 'Press Continue to end your session at the identity provider.';
+      $('continue').disabled = false;
+      document.body.dataset.settled = 'true';
+      return;
+    }
+    $('summary').textContent = `Signing you out of ${ids.length} application${ids.length === 1 ? '' : 's'}…`;
+    for (const id of ids) {
+      const known = config.clients[id];
+      const li = document.createElement('li');
+      li.dataset.client = id;
+      li.innerHTML = '<span class="bar" aria-hidden="true"></span><span><span class="name"></span><span class="state"></span></span>';
+      li.querySelector('.name').textContent = known ? known.name : id;
+      $('apps').appendChild(li);
+      const line = { id, name: known ? known.name : id, li, settled: false };
+      lines.push(line);
+      if (!known) {
+        settle(line, 'unknown', 'unknown application: its logout URL is not configured here — it may still be signed in');
+        continue;
+      }
+      setLine(line, 'pending', 'signing out…');
+      const frame = document.createElement('iframe');
+      frame.title = `sign out of ${known.name}`;
+      line.frame = frame;
+      line.origin = new URL(known.logout_url).origin;
+      frame.addEventListener('load', () => {
+        setTimeout(() => settle(line, 'done', 'signed out (page loaded; not confirmed by the application)'), GRACE_MS);
+      });
+      setTimeout(() => settle(line, 'failed', `did not answer within ${config.timeoutMs / 1000} s — may still be signed in`), config.timeoutMs);
+      frame.src = known.logout_url;
+      $('frames').appendChild(frame);
+    }
+  }, (err) => {
+    $('title').textContent = 'Could not reach the identity provider';
+    $('summary').textContent = String(err.message || err);
+    $('continue').disabled = false;
+  });
+})();
