@@ -34,8 +34,8 @@ export interface ScenarioOptions {
   logoutTimeoutMs?: number;
   federated?: boolean;
   logLevel?: string;
-  /** Extra applications signed in through the IdP directly (tests use one to probe origins). */
-  quiet?: boolean;
+  /** Host name of the IdP's issuer (tests use 127.0.0.1 to make the applications cross-site). */
+  idpHost?: string;
 }
 
 export interface Scenario {
@@ -49,7 +49,7 @@ export interface Scenario {
 
 /** Starts the whole reference-document system: two IdPs, the single-logout app, three applications. */
 export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
-  const idpUrl = `http://localhost:${o.basePort}`;
+  const idpUrl = `http://${o.idpHost ?? 'localhost'}:${o.basePort}`;
   const fabrikamUrl = `http://localhost:${o.basePort + 1}`;
   const logoutUrl = `http://localhost:${o.basePort + 100}`;
   const appUrl = (i: number) => `http://localhost:${o.basePort + 101 + i}`;

@@ -35,7 +35,8 @@
     view.status = status;
     view.final = true;
     view.tone = status === 'confirmed' || status === 'loaded' ? 'ok' : 'bad';
-    paint(id, status, TEXT[status], view.tone, error);
+    const text = status === 'timed_out' ? `did not answer within ${data.timeoutMs / 1000} s` : TEXT[status];
+    paint(id, status, text, view.tone, status === 'timed_out' ? null : error);
     maybeFinish();
   }
 
