@@ -17,6 +17,14 @@ const api = async (idp: TestIdp, path: string, init: RequestInit = {}) => {
   return { status: res.status, body: res.status === 204 ? undefined : await res.json() as any };
 };
 
+/** An IdP whose clients' back-channel URLs point at a fresh LogoutReceiver. */
+async function idpWithReceiver(raw: (receiver: LogoutReceiver) => Record<string, unknown>) {
+  const port = await freePort();
+  const receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
+  const idp = await startIdp({ port, ...raw(receiver) });
+  return { idp, receiver };
+}
+
 async function completedLogout(idp: TestIdp, id: string, timeoutMs = 15_000) {
   return waitFor(async () => {
     const { body } = await api(idp, `/logouts/${id}`);
@@ -137,14 +145,11 @@ describe('every way a session ends propagates the same way', () => {
   let idp: TestIdp;
   let receiver: LogoutReceiver;
   before(async () => {
-    const port = await freePort();
-    receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
-    idp = await startIdp({
-      port,
+    ({ idp, receiver } = await idpWithReceiver((r) => ({
       logout: FAST_RETRIES,
       session: { idle_ttl_seconds: 2, absolute_ttl_seconds: 3600, sweep_interval_ms: 200 },
-      clients: ['a', 'b', 'c'].map((id) => testClient(id, { backchannel_logout_uri: receiver.url(id), backchannel_logout_session_required: true })),
-    });
+      clients: ['a', 'b', 'c'].map((id) => testClient(id, { backchannel_logout_uri: r.url(id), backchannel_logout_session_required: true })),
+    })));
   });
   after(async () => {
     await idp.close();
@@ -215,18 +220,15 @@ describe('logout channels without a browser, and the host policy', () => {
   let idp: TestIdp;
   let receiver: LogoutReceiver;
   before(async () => {
-    const port = await freePort();
-    receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
-    idp = await startIdp({
-      port,
+    ({ idp, receiver } = await idpWithReceiver((r) => ({
       logout: { ...FAST_RETRIES, backchannel: { ...FAST_RETRIES.backchannel, denied_hosts: ['*.blocked.test', 'evil.test'] } },
       clients: [
         testClient('front', { frontchannel_logout_uri: 'http://localhost:9/front/fcl', frontchannel_logout_session_required: true }),
         testClient('legacy', { logout_url: 'http://localhost:9/legacy/logout' }),
-        testClient('back', { backchannel_logout_uri: receiver.url('back') }),
+        testClient('back', { backchannel_logout_uri: r.url('back') }),
         testClient('nothing'),
       ],
-    });
+    })));
   });
   after(async () => {
     await idp.close();

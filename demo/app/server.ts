@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import Router from '@koa/router';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Koa, { type Context } from 'koa';
 import * as client from 'openid-client';
 import { escapeHtml as e } from '../../src/http/html.ts';
 import { readForm } from '../../src/http/body.ts';
+import { listen } from '../listen.ts';
 
 /**
  * A demo application: a real OIDC relying party (openid-client 6) with its own local session,
@@ -180,18 +179,8 @@ pre{background:#0f172a;color:#e2e8f0;padding:1rem;border-radius:8px;overflow:aut
     }
   });
   app.use(router.routes()).use(router.allowedMethods());
-  const server: Server = createServer(app.callback());
-  server.listen(o.port, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: origin,
-    sessions,
-    logoutEvents,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  const server = await listen(app, o.port);
+  return { url: origin, sessions, logoutEvents, close: server.close };
 }
 
 export type DemoApp = Awaited<ReturnType<typeof startDemoApp>>;

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { escapeHtml as e } from '../../src/http/html.ts';
+import { listen } from '../listen.ts';
 
 /**
  * The reference document's single-logout application, on its own origin: it asks the IdP which
@@ -70,14 +69,6 @@ export async function startLogoutApp(o: LogoutAppOptions) {
 
   const app = new Koa();
   app.use(router.routes()).use(router.allowedMethods());
-  const server: Server = createServer(app.callback());
-  server.listen(o.port, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: origin,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  const server = await listen(app, o.port);
+  return { url: origin, close: server.close };
 }
