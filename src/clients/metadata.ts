@@ -33,6 +33,8 @@ export const clientMetadataSchema = z.object({
   web_origins: z.array(origin).max(100).optional(),
   allowed_logout_urls: z.array(httpUrl).max(100).optional(),
   logout_url: httpUrl.optional(),
+  /** Refresh tokens granted with offline_access (prompt=consent) outlive logout; default: revoked. */
+  offline_access_survives_logout: z.boolean().optional(),
 }).strict().superRefine((m, ctx) => {
   const method = m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none');
   if (method !== 'none' && !m.client_secret) {
@@ -47,7 +49,7 @@ export type ClientMetadata = z.infer<typeof clientMetadataSchema>;
 
 /** Adieu's own client fields, unknown to oidc-provider; declared to it as extraClientMetadata. */
 export const ADIEU_CLIENT_FIELDS = [
-  'sso', 'web_origins', 'allowed_logout_urls', 'logout_url',
+  'sso', 'web_origins', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
   'frontchannel_logout_uri', 'frontchannel_logout_session_required',
   // Adieu delivers back-channel logout itself (oidc-provider refuses private targets since 9.7)
   'backchannel_logout_uri', 'backchannel_logout_session_required',

@@ -95,6 +95,12 @@ export function interactionRoutes({ config, provider, storage, upstreams, logger
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await details(ctx);
     if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    if (interaction.prompt.name === 'consent') {
+      // first-party applications registered by the tenant admin: consent is implied (an explicit
+      // prompt=consent, which offline_access needs, is answered without a screen)
+      const to = await provider.interactionResult(ctx.req, ctx.res, { consent: {} });
+      return ctx.redirect(to);
+    }
     const requested = interaction.params.connection as string | undefined;
     if (requested && upstreams.has(requested)) {
       return startUpstream(ctx, interaction.uid, requested, interaction.params.login_hint as string | undefined);

@@ -164,6 +164,10 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
       return grant;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Tokens die with the session (and logout revokes them) unless the client opted into offline
+    // access surviving logout and was granted offline_access; oidc-provider then marks the
+    // session's authorization persistsLogout, which the session's end respects.
+    expiresWithSession: async (ctx, code) => !(ctx.oidc.client?.['offline_access_survives_logout'] === true && code.scopes.has('offline_access')),
     ttl: {
       Session: sessionTtl as any,
       Grant: absolute,
