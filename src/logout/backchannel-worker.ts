@@ -10,6 +10,7 @@ import type { LogoutMetrics } from './metrics.ts';
 type Settings = AdieuConfig['logout']['backchannel'];
 
 const ERROR_BODY_LIMIT = 300;
+const RECORD_BATCH_MS = 2;
 
 /**
  * Delivers back-channel logout tokens from the outbox: claims due rows, POSTs them in parallel
@@ -118,8 +119,7 @@ export class BackchannelWorker {
         method: 'POST',
         dispatcher: this.#agent,
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
-        body: new URLSearchParams({ logout_token: token }).toString(),
-        signal: AbortSignal.timeout(this.settings.timeout_ms),
+        body: `logout_token=${token}`, // a JWS is base64url and dots: nothing to encode
       });
       const text = res.statusCode === 200 || res.statusCode === 204
         ? (await res.body.dump(), '')
@@ -144,8 +144,17 @@ export class BackchannelWorker {
     return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   }
 
+  /** Requests sent and not yet answered (or failed). */
+  #awaitingAnswer = 0;
+
   async #deliver(d: Delivery) {
-    const result = await this.#attempt(d);
+    this.#awaitingAnswer++;
+    let result;
+    try {
+      result = await this.#attempt(d);
+    } finally {
+      this.#awaitingAnswer--;
+    }
     const attempts = d.attempts; // counted when claimed
     const recorded = await this.#record((now) => {
       const retryAt = now + this.backoff(attempts);
@@ -181,12 +190,25 @@ export class BackchannelWorker {
   #record(make: (now: number) => AttemptOutcome, id: string): Promise<{ outcome: AttemptOutcome; now: number } | undefined> {
     return new Promise((done, fail) => {
       this.#toRecord.push({ id, make, done, fail });
-      if (this.#toRecord.length === 1) setImmediate(() => this.#flushRecords());
+      // a short wait gathers the answers of a whole fan-out into a few transactions; when no
+      // answer is outstanding there is nothing to wait for
+      if (this.#awaitingAnswer === 0) {
+        clearTimeout(this.#flushTimer);
+        this.#flushTimer = undefined;
+        setImmediate(() => this.#flushRecords());
+      } else if (!this.#flushTimer) {
+        this.#flushTimer = setTimeout(() => this.#flushRecords(), RECORD_BATCH_MS);
+      }
     });
   }
 
+  #flushTimer: NodeJS.Timeout | undefined;
+
   #flushRecords() {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     const batch = this.#toRecord;
+    if (batch.length === 0) return;
     this.#toRecord = [];
     const now = Date.now();
     const items = batch.map((b) => ({ id: b.id, outcome: b.make(now) }));
