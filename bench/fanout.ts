@@ -106,7 +106,7 @@ export async function benchFanout({ apps = 100, rounds = 11, serviceMs = 0 } = {
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
     };
-    const presigned = async () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
+    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
 
     const adieuMs: number[] = [];
     const fanoutMs: number[] = [];

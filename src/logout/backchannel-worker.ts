@@ -114,7 +114,7 @@ export class BackchannelWorker {
 
   async #attempt(d: Delivery): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
     try {
-      const token = this.sign(d);
+      const token = await this.sign(d);
       const res = await request(d.target!, {
         method: 'POST',
         dispatcher: this.#agent,
