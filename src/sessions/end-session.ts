@@ -31,19 +31,14 @@ export interface EndOptions {
   returnTo?: string | null;
 }
 
-export type SessionEndedHook = (ended: EndedSession) => Promise<void> | void;
-
 export interface SessionEnder {
   /** The single place where an SSO session ends. Idempotent: ending a gone session is a no-op. */
   end(uid: string, trigger: EndTrigger, options?: EndOptions): Promise<EndedSession | undefined>;
   /** Ends every live session of an account; returns those that were ended. */
   endAllFor(accountId: string, trigger: EndTrigger): Promise<EndedSession[]>;
-  onEnded(hook: SessionEndedHook): void;
 }
 
 export function createSessionEnder(storage: Storage, logger: Logger, propagation: LogoutPropagation): SessionEnder {
-  const hooks: SessionEndedHook[] = [];
-
   const ender: SessionEnder = {
     async end(uid, trigger, options = {}) {
       const planner = await propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
@@ -69,7 +64,6 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
       };
       logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
       if (data.logout) await propagation.started(data.logout);
-      for (const hook of hooks) await hook(ended);
       return ended;
     },
     async endAllFor(accountId, trigger) {
@@ -80,9 +74,6 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
         if (e) ended.push(e);
       }
       return ended;
-    },
-    onEnded(hook) {
-      hooks.push(hook);
     },
   };
   return ender;

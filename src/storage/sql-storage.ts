@@ -1,4 +1,4 @@
-import { Kysely, Migrator, sql } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import type { Database, DeliveryTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import {
@@ -449,4 +449,3 @@ export class SqlStorage implements Storage {
   }
 }
 
-export { sql };
