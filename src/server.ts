@@ -80,7 +80,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     await applyConfig(config, storage, provider, propagation);
 
     const ender = createSessionEnder(storage, logger, propagation);
-    installSessionRecorder(provider, storage, ender);
+    installSessionRecorder(provider, storage, ender, config.connections);
     propagation.start();
 
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')

@@ -16,14 +16,15 @@ const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume']);
  * authorization appends (or refreshes) the client in sign-in order and sets lastUsed*.
  * Logouts handled by oidc-provider's own end-session endpoint are routed into SessionEnder.
  */
-export function installSessionRecorder(provider: Provider, storage: Storage, ender: SessionEnder) {
+export function installSessionRecorder(provider: Provider, storage: Storage, ender: SessionEnder, connections: { name: string; strategy: string }[]) {
+  const strategies = new Map(connections.map((c) => [c.name, c.strategy]));
   provider.use(async (ctx, next) => {
     await next();
     const oidc = (ctx as KoaContextWithOIDC).oidc;
     if (!oidc?.route) return;
 
     if (AUTHORIZATION_ROUTES.has(oidc.route) && oidc.entities.AuthorizationCode && oidc.session?.accountId && oidc.client) {
-      await recordAuthorization(storage, oidc);
+      await recordAuthorization(storage, strategies, oidc);
     } else if (oidc.route === 'end_session_confirm' && oidc.session) {
       const session = oidc.session as any;
       if (session.destroyed) {
@@ -49,35 +50,35 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
   });
 }
 
-async function recordAuthorization(storage: Storage, oidc: KoaContextWithOIDC['oidc']) {
+async function recordAuthorization(storage: Storage, strategies: Map<string, string>, oidc: KoaContextWithOIDC['oidc']) {
   const session = oidc.session!;
   const clientId = oidc.client!.clientId;
   const accountId = session.accountId!;
   const now = Math.floor(Date.now() / 1000);
-  const user = await storage.getUser(accountId);
   let record = await storage.getSsoSession(session.uid);
   if (record && record.account_id !== accountId) record = undefined;
-
-  const connectionName = user?.connection ?? 'unknown';
-  const connection = (await storage.listConnections()).find((c) => c.name === connectionName);
   const adieu = (oidc.result as { adieu?: AdieuLoginResult } | undefined)?.adieu;
 
-  const next: SsoSessionRecord = record ?? {
-    uid: session.uid,
-    account_id: accountId,
-    username: user?.username ?? accountId,
-    connection: { name: connectionName, strategy: connection?.strategy ?? 'unknown' },
-    clients: [],
-    last_used_client_id: null,
-    upstream: null,
-    created_at: now,
-    updated_at: now,
-    expires_at: session.exp ?? now,
-  };
-  if (oidc.result?.login) {
-    // a fresh login (also a re-authentication with prompt=login) refreshes who and how
-    next.username = user?.username ?? accountId;
-    next.connection = { name: connectionName, strategy: connection?.strategy ?? 'unknown' };
+  let next: SsoSessionRecord;
+  if (record && !oidc.result?.login) {
+    next = record; // a silent sign-in: who and how are already recorded
+  } else {
+    // a new session, or a fresh login (also prompt=login) that refreshes who and how
+    const user = await storage.getUser(accountId);
+    const name = user?.connection ?? 'unknown';
+    next = {
+      uid: session.uid,
+      account_id: accountId,
+      clients: [],
+      last_used_client_id: null,
+      upstream: null,
+      created_at: now,
+      ...record,
+      username: user?.username ?? accountId,
+      connection: { name, strategy: strategies.get(name) ?? 'unknown' },
+      updated_at: now,
+      expires_at: session.exp ?? now,
+    };
     if (adieu?.upstream) next.upstream = adieu.upstream;
   }
   const existing = next.clients.find((c) => c.client_id === clientId);
