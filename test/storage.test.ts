@@ -242,3 +242,25 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('PostgreSQL connection loss', () => {
+  it('survives the database terminating its connections, and reconnects', async () => {
+    const db = await createTestDatabase();
+    const errors: Error[] = [];
+    const storage = await openStorage({ kind: 'postgres', url: db.url }, (err) => errors.push(err));
+    try {
+      await storage.putClient('before', { client_id: 'before' }, 'api');
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
+      await admin.connect();
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(db.url).pathname.slice(1)]);
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(errors.length >= 1, 'the idle connection error was reported, not thrown');
+      assert.equal((await storage.getClient('before'))?.client_id, 'before', 'the next query reconnects');
+    } finally {
+      await storage.close();
+      await db.drop();
+    }
+  });
+});

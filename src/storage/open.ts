@@ -14,7 +14,7 @@ export type StorageConfig =
 const INT8_OID = 20;
 
 /** Opens a backend and brings its schema up to date. */
-export async function openStorage(config: StorageConfig): Promise<Storage> {
+export async function openStorage(config: StorageConfig, onError: (err: Error) => void = () => {}): Promise<Storage> {
   let storage: SqlStorage;
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
@@ -30,6 +30,9 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
       // epoch seconds are bigint columns; they fit a JS number
       types: { getTypeParser: ((oid: number, format?: any) => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as any },
     });
+    // An idle connection can die (database restart, admin termination): pg-pool drops it and the
+    // next query opens a new one. Without a listener the 'error' event would crash the process.
+    pool.on('error', onError);
     storage = new SqlStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   try {
