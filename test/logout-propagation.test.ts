@@ -268,3 +268,28 @@ describe('logout channels without a browser, and the host policy', () => {
     assert.equal(ok.status, 201, 'loopback targets are allowed by default');
   });
 });
+
+describe('absolute session lifetime', () => {
+  it('ends a session in use once absolute_ttl_seconds have passed since the login, and propagates it', async () => {
+    const { idp, receiver } = await idpWithReceiver((r) => ({
+      logout: FAST_RETRIES,
+      session: { idle_ttl_seconds: 3600, absolute_ttl_seconds: 2, sweep_interval_ms: 200 },
+      clients: ['a', 'b'].map((id) => testClient(id, { backchannel_logout_uri: r.url(id) })),
+    }));
+    try {
+      const ua = new UserAgent();
+      const a = await signIn(ua, idp.issuer, testClient('a'));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal((await signIn(ua, idp.issuer, testClient('b'))).passwordPrompted, false, 'still live after 1 s, and used');
+      const sub = a.claims.sub as string;
+      const expired = await waitFor(async () => (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 6000, 'the expiry');
+      const done = await completedLogout(idp, expired.id);
+      assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.status]), [['a', 'delivered'], ['b', 'delivered']]);
+      assert.equal(receiver.acknowledged('a'), 1);
+      assert.equal((await signIn(ua, idp.issuer, testClient('a'))).passwordPrompted, true);
+    } finally {
+      await idp.close();
+      await receiver.stop();
+    }
+  });
+});
