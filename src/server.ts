@@ -93,8 +93,10 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     let sdk: Promise<{ esm: string; iife: string }> | undefined;
     for (const [path, kind] of [['/sdk/adieu.js', 'iife'], ['/sdk/adieu.mjs', 'esm']] as const) {
       host.get(path, async (ctx) => {
-        sdk ??= buildSdk();
-        sdk.catch(() => { sdk = undefined; });
+        if (!sdk) {
+          sdk = buildSdk();
+          sdk.catch(() => { sdk = undefined; }); // a failed build is retried on the next request
+        }
         ctx.type = 'application/javascript';
         ctx.set('Cache-Control', 'public, max-age=3600');
         ctx.set('Access-Control-Allow-Origin', '*');

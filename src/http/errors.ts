@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { BodyError } from './body.ts';
-import { html, page, PAGE_CSP } from './html.ts';
+import { html, sendPage } from './html.ts';
 import { Problem, sendProblem } from './problem.ts';
 
 /**
@@ -21,10 +21,7 @@ export function errorHandler(logger: Logger) {
       if (!problem) logger.error({ err, path: ctx.path }, 'unhandled error');
       const p = problem ?? new Problem(500, 'Internal server error', 'the error was logged');
       if (ctx.path.startsWith('/api/')) return sendProblem(ctx, p);
-      ctx.status = p.status;
-      ctx.type = 'html';
-      ctx.set('Content-Security-Policy', PAGE_CSP);
-      ctx.body = page(p.title, html`<h1>${p.title}</h1><p role="alert" class="error">${p.detail ?? p.title}</p>`);
+      sendPage(ctx, p.status, p.title, html`<h1>${p.title}</h1><p role="alert" class="error">${p.detail ?? p.title}</p>`);
     }
   };
 }

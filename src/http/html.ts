@@ -58,3 +58,21 @@ export function page(title: string, body: SafeHtml, lang = 'en'): string {
 // No form-action: browsers apply it to the redirects after a post too, and a sign-in form's
 // post ends at the application's redirect URI on another origin.
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+
+/** Sends a complete HTML document as one of Adieu's pages: strict CSP, never cached. */
+export function sendHtml(ctx: { status: number; type: string; body: unknown; set(field: string, value: string): void }, status: number, document: string) {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = document;
+}
+
+export function sendPage(ctx: Parameters<typeof sendHtml>[0], status: number, title: string, body: SafeHtml) {
+  sendHtml(ctx, status, page(title, body));
+}
+
+/** The page that ends a logout when there is nowhere to return to. */
+export function sendSignedOut(ctx: Parameters<typeof sendHtml>[0]) {
+  sendPage(ctx, 200, 'Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+}

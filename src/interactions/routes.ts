@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { readForm } from '../http/body.ts';
-import { html, page, PAGE_CSP } from '../http/html.ts';
+import { html, sendHtml, sendPage } from '../http/html.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
 import type { Storage } from '../storage/types.ts';
 import { createUser, verifyPassword } from '../users/accounts.ts';
@@ -23,19 +23,11 @@ export interface InteractionDeps {
   logger: Logger;
 }
 
-function sendPage(ctx: Context, status: number, body: string) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = body;
-}
-
 function expiredPage(ctx: Context) {
-  sendPage(ctx, 400, page('Sign-in expired', html`
+  sendPage(ctx, 400, 'Sign-in expired', html`
     <h1>This sign-in request has expired</h1>
     <p role="alert" class="error">The sign-in page was open too long or was already used.</p>
-    <p>Go back to the application and sign in again.</p>`));
+    <p>Go back to the application and sign in again.</p>`);
 }
 
 /** Forms post only from Adieu's own pages (SameSite=Lax on the interaction cookie does the rest). */
@@ -65,7 +57,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, logger
     const requested = interaction.params.connection as string | undefined;
     const database = databaseConnections.find((c) => !requested || c.name === requested);
     const upstream = upstreamList.filter((u) => !requested || u.name === requested);
-    sendPage(ctx, status, renderLoginPage({
+    sendHtml(ctx, status, renderLoginPage({
       uid: interaction.uid,
       clientName: client?.clientName ?? clientId,
       databaseConnection: database?.name,
@@ -83,10 +75,10 @@ export function interactionRoutes({ config, provider, storage, upstreams, logger
       started = await upstream!.start(loginHint);
     } catch (err) {
       logger.error({ err, connection: name }, 'upstream connection unavailable');
-      return sendPage(ctx, 502, page('Sign-in unavailable', html`
+      return sendPage(ctx, 502, 'Sign-in unavailable', html`
         <h1>${name} is not reachable</h1>
         <p role="alert" class="error">Adieu could not reach the identity provider behind ${name}.</p>
-        <p>Try again in a moment, or ask your administrator.</p>`));
+        <p>Try again in a moment, or ask your administrator.</p>`);
     }
     await storage.upsertPayload(PENDING_UPSTREAM, started.checks.state, { uid, connection: name, checks: started.checks }, Math.floor(Date.now() / 1000) + PENDING_TTL);
     ctx.redirect(started.url.href);

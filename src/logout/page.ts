@@ -6,13 +6,13 @@ import { z } from 'zod';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
-import { html, page, SafeHtml } from '../http/html.ts';
+import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, type Storage } from '../storage/types.ts';
 import { browserLogoutUrl } from './frontchannel-url.ts';
+import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } from './federated.ts';
 import type { LogoutPropagation } from './propagation.ts';
 import { timingSafeEqual } from 'node:crypto';
 
-export const PENDING_FEDERATED = 'FederatedLogout';
 const PAGE_SCRIPT = readFileSync(new URL('./assets/logout-page.js', import.meta.url), 'utf8');
 
 export interface LogoutPageDeps {
@@ -151,17 +151,11 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     const federated = await storage.findPayload(PENDING_FEDERATED, logout.id);
     if (federated) {
       // kept until the upstream IdP sends the browser back (the callback finds it by state)
-      const upstream = upstreams.get(federated.connection as string);
-      try {
-        const url = await upstream?.endSessionUrl(federated.id_token as string, `${config.issuer}/v2/logout/federated/callback`, logout.id);
-        if (url) return ctx.redirect(url.href);
-      } catch (err) {
-        logger.warn({ err, connection: federated.connection }, 'federated logout: upstream unreachable');
-      }
+      const url = await upstreamLogoutUrl(upstreams, federated as unknown as PendingFederatedLogout, config.issuer, logout.id, logger);
+      if (url) return ctx.redirect(url);
     }
     if (logout.return_to) return ctx.redirect(logout.return_to);
-    ctx.type = 'html';
-    ctx.body = page('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+    sendSignedOut(ctx);
   });
 
   return router;

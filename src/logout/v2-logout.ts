@@ -5,14 +5,14 @@ import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
-import { html, page, PAGE_CSP } from '../http/html.ts';
+import { html, sendPage, sendSignedOut } from '../http/html.ts';
 import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import type { Storage } from '../storage/types.ts';
-import { logoutPageUrl, needsLogoutPage, PENDING_FEDERATED } from './page.ts';
+import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
+import { logoutPageUrl, needsLogoutPage } from './page.ts';
 import { allowedReturnUrls } from './returns.ts';
 
-export const FEDERATED_RETURN_PATH = '/v2/logout/federated/callback';
 
 export interface LogoutDeps {
   config: AdieuConfig;
@@ -23,23 +23,11 @@ export interface LogoutDeps {
   logger: Logger;
 }
 
-function sendPage(ctx: Context, status: number, title: string, body: ReturnType<typeof html>) {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = page(title, body);
-}
-
 function badRequest(ctx: Context, message: string) {
   sendPage(ctx, 400, 'Sign-out request refused', html`
     <h1>Sign-out request refused</h1>
     <p role="alert" class="error">${message}</p>
     <p>You have not been signed out and were not redirected. Tell the application's administrator.</p>`);
-}
-
-function signedOut(ctx: Context) {
-  sendPage(ctx, 200, 'Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
 }
 
 /** Single-valued query parameter or an error message. */
@@ -81,18 +69,13 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
       const state = showPage ? ended!.logout!.record.id : randomBytes(24).toString('base64url');
       await storage.upsertPayload(PENDING_FEDERATED, state, { ...upstream, returnTo: returnTo ?? null }, Math.floor(Date.now() / 1000) + 3600);
       if (!showPage) {
-        try {
-          const url = await upstreams.get(upstream.connection)!.endSessionUrl(upstream.id_token, `${config.issuer}${FEDERATED_RETURN_PATH}`, state);
-          if (url) return ctx.redirect(url.href);
-        } catch (err) {
-          // signed out here already; the upstream IdP being down must not strand the user
-          logger.warn({ err, connection: upstream.connection }, 'federated logout: upstream unreachable');
-        }
+        const url = await upstreamLogoutUrl(upstreams, upstream, config.issuer, state, logger);
+        if (url) return ctx.redirect(url);
       }
     }
     if (showPage) return ctx.redirect(logoutPageUrl(ended!.logout!.record));
     if (typeof returnTo === 'string') return ctx.redirect(returnTo);
-    signedOut(ctx);
+    sendSignedOut(ctx);
   });
 
   router.get(FEDERATED_RETURN_PATH, async (ctx) => {
@@ -101,7 +84,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
     if (!pending) return badRequest(ctx, 'This sign-out confirmation is unknown or expired.');
     await storage.destroyPayload(PENDING_FEDERATED, state as string);
     if (typeof pending.returnTo === 'string') return ctx.redirect(pending.returnTo);
-    signedOut(ctx);
+    sendSignedOut(ctx);
   });
 
   return router;

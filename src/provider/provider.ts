@@ -2,7 +2,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { JWK } from 'jose';
 import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
-import { html, page, PAGE_CSP, SafeHtml } from '../http/html.ts';
+import { html, page, PAGE_CSP, SafeHtml, sendPage, sendSignedOut } from '../http/html.ts';
 import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -46,9 +46,8 @@ export interface ProviderOptions {
 }
 
 function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) {
-  ctx.type = 'html';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
-  ctx.body = page('Sign-in error', html`
+  // oidc-provider has set the status already
+  sendPage(ctx, ctx.status, 'Sign-in error', html`
     <h1>Something went wrong</h1>
     <p role="alert" class="error"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</p>
     <p class="muted">Go back to the application and try again. If this keeps happening, tell your administrator the error above.</p>`);
@@ -115,9 +114,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
             ${confirmed ? html`<script src="/assets/confirm-logout.js"></script>` : ''}`);
         },
         async postLogoutSuccessSource(ctx) {
-          ctx.type = 'html';
-          ctx.set('Content-Security-Policy', PAGE_CSP);
-          ctx.body = page('Signed out', html`<h1>You are signed out</h1><p>You can close this window.</p>`);
+          sendSignedOut(ctx);
         },
       },
       // Adieu delivers back-channel logout itself (durable, retried); see src/logout.
