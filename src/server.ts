@@ -88,8 +88,9 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
 
     const host = new Router();
     host.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
-    host.get('/user/ssodata', ssoDataHandler(provider, storage));
-    host.options('/user/ssodata', ssoDataHandler(provider, storage));
+    const ssodata = ssoDataHandler(provider, storage);
+    host.get('/user/ssodata', ssodata);
+    host.options('/user/ssodata', ssodata);
     let sdk: Promise<{ esm: string; iife: string }> | undefined;
     for (const [path, kind] of [['/sdk/adieu.js', 'iife'], ['/sdk/adieu.mjs', 'esm']] as const) {
       host.get(path, async (ctx) => {
