@@ -68,7 +68,7 @@ async function applyConfig(config: AdieuConfig, storage: Storage, provider: Prov
 
 export async function startAdieu(config: AdieuConfig, options: { logger?: Logger } = {}): Promise<AdieuServer> {
   const logger = options.logger ?? pino({ level: config.log_level, name: 'adieu' });
-  const storage = await openStorage(config.storage, (err) => logger.warn({ err }, 'storage connection lost; it will reconnect'));
+  const storage = await openStorage(config.storage, (err) => logger.warn({ err }, 'storage error; recovering'));
   try {
     const [signingKeys, cookieKeys] = await Promise.all([
       loadSigningKeys(storage),

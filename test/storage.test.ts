@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
 import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
@@ -162,8 +164,12 @@ for (const backend of backends) {
         await storage.upsertPayload('RefreshToken', `rt-${g}`, { grantId: g }, now() + 3600);
         await storage.upsertPayload('AccessToken', `at-${g}`, { grantId: g }, now() + 3600);
       }
+      await storage.putClient('a', { client_id: 'a', client_name: 'App A' }, 'api');
+      await storage.putClient('unrelated', { client_id: 'unrelated' }, 'api');
       const ended = await storage.endSession('s1');
       assert.equal(ended.record?.uid, 's1');
+      // the planner gets the session's clients as registered when it ended; 'b' is not registered
+      assert.deepEqual([...ended.clientMetadata], [['a', { client_id: 'a', client_name: 'App A' }]]);
       assert.deepEqual(Object.keys((ended.session?.authorizations as object) ?? {}), ['a', 'b']);
       assert.deepEqual(ended.revokedGrantIds, ['ga']);
       assert.equal(await storage.getSsoSession('s1'), undefined);
@@ -261,6 +267,47 @@ describe('PostgreSQL connection loss', () => {
     } finally {
       await storage.close();
       await db.drop();
+    }
+  });
+});
+
+describe('SQLite checkpoints', () => {
+  it('never keeps the process alive', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adieu-checkpoint-'));
+    try {
+      const fixture = new URL('./fixtures/open-sqlite-and-return.ts', import.meta.url).pathname;
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, join(dir, 'test.db')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const timer = setTimeout(() => child.kill(), 8_000);
+      const [code] = await once(child, 'exit');
+      clearTimeout(timer);
+      assert.equal(out.trim(), 'opened');
+      assert.equal(code, 0, 'exited by itself with the storage still open');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copies the write-ahead log into the database from a worker, not inside commits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adieu-checkpoint-'));
+    const path = join(dir, 'test.db');
+    const errors: Error[] = [];
+    const storage = await openStorage({ kind: 'sqlite', path }, (err) => errors.push(err));
+    try {
+      const size = () => statSync(path).size;
+      const before = size();
+      // ~2 MB: half of SQLite's own threshold, so only the worker can have copied it over
+      const padding = 'x'.repeat(2_000);
+      for (let i = 0; i < 1_000; i++) await storage.putClient(`c${i}`, { client_id: `c${i}`, padding }, 'api');
+      assert.equal(size(), before, 'commits leave the data in the log');
+      const deadline = Date.now() + 5_000;
+      while (size() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(size() > before + 1_000_000, `the database file grew from ${before} to ${size()} bytes`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -21,6 +21,7 @@ const RECORD_BATCH_MS = 2;
 export class BackchannelWorker {
   readonly nodeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   readonly #agent: Agent;
+  readonly #sign: LogoutTokenSigner;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -31,12 +32,13 @@ export class BackchannelWorker {
   constructor(
     private readonly storage: Storage,
     private readonly settings: Settings,
-    private readonly sign: LogoutTokenSigner,
+    signer: LogoutTokenSigner,
     private readonly events: LogoutEvents,
     private readonly metrics: LogoutMetrics,
     private readonly logger: Logger,
     private readonly onSettled: (logoutId: string) => Promise<void>,
   ) {
+    this.#sign = signer;
     this.#agent = new Agent({
       keepAliveTimeout: 30_000,
       connect: { timeout: settings.timeout_ms },
@@ -85,15 +87,25 @@ export class BackchannelWorker {
     return free;
   }
 
-  /** Sends deliveries this node already claimed, releasing the `reserved` slots. */
-  dispatch(deliveries: Delivery[], reserved: number) {
-    this.#reserved -= reserved;
-    for (const d of deliveries) this.#start(d);
+  /** A fresh logout token for a delivery (signed on the thread pool); never rejects unobserved. */
+  sign(d: Delivery): Promise<string> {
+    const token = this.#sign(d);
+    token.catch(() => {}); // awaited, and its failure recorded, by the attempt
+    return token;
   }
 
-  #start(d: Delivery) {
+  /**
+   * Sends deliveries this node already claimed, releasing the `reserved` slots; `tokens` holds
+   * tokens signed for them in advance.
+   */
+  dispatch(deliveries: Delivery[], reserved: number, tokens?: Map<string, Promise<string>>) {
+    this.#reserved -= reserved;
+    for (const d of deliveries) this.#start(d, tokens?.get(d.id));
+  }
+
+  #start(d: Delivery, token?: Promise<string>) {
     this.#inFlight++;
-    this.#deliver(d).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
+    this.#deliver(d, token).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
       .finally(() => {
         this.#inFlight--;
         if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
@@ -112,9 +124,9 @@ export class BackchannelWorker {
     }
   }
 
-  async #attempt(d: Delivery): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
+  async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
     try {
-      const token = await this.sign(d);
+      const token = await (presigned ?? this.#sign(d));
       const res = await request(d.target!, {
         method: 'POST',
         dispatcher: this.#agent,
@@ -147,11 +159,11 @@ export class BackchannelWorker {
   /** Requests sent and not yet answered (or failed). */
   #awaitingAnswer = 0;
 
-  async #deliver(d: Delivery) {
+  async #deliver(d: Delivery, token?: Promise<string>) {
     this.#awaitingAnswer++;
     let result;
     try {
-      result = await this.#attempt(d);
+      result = await this.#attempt(d, token);
     } finally {
       this.#awaitingAnswer--;
     }

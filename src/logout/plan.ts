@@ -9,7 +9,6 @@ export interface PlanOptions {
   browser: boolean;
   returnTo: string | null;
   now: number;
-  clients: Map<string, Json>;
   backchannelDeadlineMs: number;
   /** How long the logout page may take to report before its deliveries time out. */
   browserDeadlineMs: number;
@@ -57,7 +56,7 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
   };
 
   for (const app of apps) {
-    const m = o.clients.get(app.client_id);
+    const m = ended.clientMetadata.get(app.client_id);
     const backchannel = m?.backchannel_logout_uri as string | undefined;
     const frontchannel = m?.frontchannel_logout_uri as string | undefined;
     const legacy = m?.logout_url as string | undefined;

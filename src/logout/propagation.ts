@@ -54,37 +54,42 @@ export class LogoutPropagation {
   }
 
   /**
-   * Clients are read before the transaction; `plan` runs inside it. Call `release()` when the
-   * transaction did not commit, so slots set aside for its deliveries are freed.
+   * `plan` runs inside the transaction that ends the session. Then exactly one of: `started()`
+   * after it committed, or `release()` when it did not, which frees the worker slots set aside
+   * for its deliveries.
    */
-  async planner(request: PlanRequest) {
-    const clients = new Map((await this.storage.listClients()).map((c) => [c.client_id, c.metadata]));
-    let produced: LogoutPlan | undefined;
-    const plan = (ended: EndedSessionData) => (produced = this.#claimLocally(planLogout(ended, {
-      ...request,
-      logoutId: newLogoutId(),
-      now: Date.now(),
-      clients,
-      backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
-      browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
-      checkHost: this.#checkHost,
-    })));
+  planner(request: PlanRequest) {
+    let produced: { plan: LogoutPlan; tokens: Map<string, Promise<string>> } | undefined;
+    const plan = (ended: EndedSessionData) => {
+      produced = this.#claimLocally(planLogout(ended, {
+        ...request,
+        logoutId: newLogoutId(),
+        now: Date.now(),
+        backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
+        browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
+        checkHost: this.#checkHost,
+      }));
+      return produced.plan;
+    };
     const release = () => {
-      if (produced?.claim) this.worker.dispatch([], produced.claim.ids.size);
+      if (produced?.plan.claim) this.worker.dispatch([], produced.plan.claim.ids.size);
       produced = undefined;
     };
-    return { plan, release };
+    const started = () => (produced ? this.#started(produced.plan, produced.tokens) : Promise.resolve());
+    return { plan, release, started };
   }
 
   /**
    * The node that ends a session sends what it can itself: back-channel deliveries up to the
    * worker's free capacity are written already claimed (a lease, like any claim), so they go out
    * right after the commit without a claim query. Should the node die, the lease runs out and
-   * any node takes them over.
+   * any node takes them over. Their logout tokens are signed (on the thread pool) while the
+   * transaction writes them, so the first POST leaves as soon as it commits.
    */
-  #claimLocally(plan: LogoutPlan): LogoutPlan {
+  #claimLocally(plan: LogoutPlan) {
+    const tokens = new Map<string, Promise<string>>();
     const free = this.worker.reserve(plan.deliveries.filter((d) => d.channel === 'backchannel' && d.status === 'pending').length);
-    if (free === 0) return plan;
+    if (free === 0) return { plan, tokens };
     const ids = new Set<string>();
     for (const d of plan.deliveries) {
       if (ids.size === free) break;
@@ -92,20 +97,22 @@ export class LogoutPropagation {
       d.status = 'delivering';
       d.attempts = 1;
       ids.add(d.id);
+      tokens.set(d.id, this.worker.sign(d));
     }
-    return { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids } };
+    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids } }, tokens };
   }
 
   /** After the ending transaction committed. */
-  async started(plan: LogoutPlan) {
+  async #started(plan: LogoutPlan, tokens: Map<string, Promise<string>>) {
     this.metrics.logouts.inc({ trigger: plan.record.trigger });
     this.events.publish('logout.started', { logout: plan.record, deliveries: plan.deliveries });
     for (const d of plan.deliveries) {
       if (d.completed_at !== null) this.#final(d);
     }
-    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size);
+    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, tokens);
     if (plan.deliveries.some((d) => d.channel === 'backchannel' && d.status === 'pending')) this.worker.kick();
-    await this.settle(plan.record.id);
+    // with a delivery still open its outcome settles the logout; checking now would only cost
+    if (plan.deliveries.every((d) => d.completed_at !== null)) await this.settle(plan.record.id);
   }
 
   #final(d: Delivery) {

@@ -41,7 +41,7 @@ export interface SessionEnder {
 export function createSessionEnder(storage: Storage, logger: Logger, propagation: LogoutPropagation): SessionEnder {
   const ender: SessionEnder = {
     async end(uid, trigger, options = {}) {
-      const planner = await propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
+      const planner = propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
       let data;
       try {
         data = await storage.endSession(uid, planner.plan);
@@ -63,7 +63,7 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
         logout: data.logout,
       };
       logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
-      if (data.logout) await propagation.started(data.logout);
+      await planner.started();
       return ended;
     },
     async endAllFor(accountId, trigger) {

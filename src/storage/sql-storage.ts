@@ -1,11 +1,11 @@
-import { Kysely, Migrator } from 'kysely';
+import { CompiledQuery, Kysely, Migrator } from 'kysely';
 import type { Database, DeliveryTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
   type StoredUser, type SsoSessionRecord, type EndedSessionData,
-  FINAL_STATUSES, SUCCESS_STATUSES,
+  SUCCESS_STATUSES,
   type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutPlan, type LogoutRecord, type LogoutStatus,
 } from './types.ts';
 
@@ -67,6 +67,15 @@ function toLogout(r: LogoutRecordTable): LogoutRecord {
     completed_at: r.completed_at == null ? null : Number(r.completed_at),
   };
 }
+
+const DELIVERY_COLUMNS = [
+  'id', 'logout_id', 'position', 'client_id', 'client_name', 'channel', 'target', 'sid', 'sub', 'include_sid', 'status',
+  'attempts', 'last_error', 'latency_ms', 'next_attempt_at', 'deadline_at', 'claimed_by', 'claimed_until', 'created_at',
+  'updated_at', 'completed_at',
+] as const satisfies readonly (keyof DeliveryTable)[];
+// every column, or a new one would silently not be written
+const everyDeliveryColumn: Exclude<keyof DeliveryTable, (typeof DELIVERY_COLUMNS)[number]> extends never ? true : never = true;
+void everyDeliveryColumn;
 
 const NOT_FINAL = ['pending', 'delivering', 'retrying', 'awaiting_browser'];
 const INSERT_CHUNK = 400;
@@ -312,22 +321,45 @@ export class SqlStorage implements Storage {
         await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', revokedGrantIds).execute();
         await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', revokedGrantIds).execute();
       }
-      const ended: EndedSessionData = { record: row && toSsoSession(row), session, revokedGrantIds };
+      const record = row && toSsoSession(row);
+      const clientIds = record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
+      const clients = new Map<string, Json>();
+      for (let i = 0; i < clientIds.length; i += INSERT_CHUNK) {
+        const rows = await trx.selectFrom('clients').select(['client_id', 'metadata'])
+          .where('client_id', 'in', clientIds.slice(i, i + INSERT_CHUNK)).execute();
+        for (const r of rows) clients.set(r.client_id, JSON.parse(r.metadata));
+      }
+      const ended: EndedSessionData = { record, session, revokedGrantIds, clientMetadata: clients };
       // the outbox: the logout and its deliveries commit with the session's end, or not at all
       const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
       if (logout) {
         await trx.insertInto('logout_records').values(logout.record).execute();
         for (let i = 0; i < logout.deliveries.length; i += INSERT_CHUNK) {
-          await trx.insertInto('deliveries').values(logout.deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
+          await trx.executeQuery(this.insertDeliveries(logout.deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
             ...d,
             include_sid: d.include_sid ? 1 : 0,
             claimed_by: logout.claim?.ids.has(d.id) ? logout.claim.nodeId : null,
             claimed_until: logout.claim?.ids.has(d.id) ? logout.claim.until : null,
-          }))).execute();
+          }))));
         }
       }
       return { ...ended, logout };
     });
+  }
+
+  /** The outbox insert's SQL for each row count, built once: building it was a third of writing a fan-out. */
+  readonly #insertDeliveriesSql = new Map<number, string>();
+
+  private insertDeliveries(rows: DeliveryTable[]): CompiledQuery {
+    let sql = this.#insertDeliveriesSql.get(rows.length);
+    if (!sql) {
+      const placeholders = Object.fromEntries(DELIVERY_COLUMNS.map((c) => [c, null])) as unknown as DeliveryTable;
+      const compiled = this.db.insertInto('deliveries').values(rows.map(() => placeholders)).compile();
+      if (compiled.parameters.length !== rows.length * DELIVERY_COLUMNS.length) throw new Error('outbox insert: unexpected parameter layout');
+      sql = compiled.sql;
+      this.#insertDeliveriesSql.set(rows.length, sql);
+    }
+    return CompiledQuery.raw(sql, rows.flatMap((r) => DELIVERY_COLUMNS.map((c) => r[c])));
   }
 
   async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]> {
@@ -400,19 +432,20 @@ export class SqlStorage implements Storage {
   }
 
   async completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined> {
-    const open = await this.db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('logout_id', '=', logoutId).where('status', 'in', NOT_FINAL).executeTakeFirstOrThrow();
-    if (Number(open.n) > 0) return undefined;
-    return this.db.transaction().execute(async (trx) => {
-      const deliveries = await trx.selectFrom('deliveries').select('status').where('logout_id', '=', logoutId).execute();
-      if (deliveries.some((d) => !FINAL_STATUSES.has(d.status as DeliveryStatus))) return undefined;
-      const status: LogoutStatus = deliveries.every((d) => SUCCESS_STATUSES.has(d.status as DeliveryStatus)) ? 'completed' : 'completed_with_failures';
-      const r = await trx.updateTable('logout_records').set({ status, completed_at: now })
-        .where('id', '=', logoutId).where('completed_at', 'is', null).executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 0) return undefined;
-      const row = await trx.selectFrom('logout_records').selectAll().where('id', '=', logoutId).executeTakeFirstOrThrow();
-      return toLogout(row);
-    });
+    // One statement: concurrent callers (nodes, or the page and the worker) race on the row,
+    // and only the one that flips completed_at gets it back.
+    const unfinished = (status: 'in' | 'not in', statuses: string[]) => this.db.selectFrom('deliveries').select('id')
+      .where('logout_id', '=', logoutId).where('status', status, statuses);
+    const row = await this.db.updateTable('logout_records')
+      .set((eb) => ({
+        status: eb.case().when(eb.exists(unfinished('not in', [...SUCCESS_STATUSES]))).then('completed_with_failures').else('completed').end(),
+        completed_at: now,
+      }))
+      .where('id', '=', logoutId).where('completed_at', 'is', null)
+      .where((eb) => eb.not(eb.exists(unfinished('in', NOT_FINAL))))
+      .returningAll()
+      .executeTakeFirst();
+    return row && toLogout(row);
   }
 
   async getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined> {

@@ -64,6 +64,8 @@ export interface EndedSessionData {
   /** oidc-provider's Session payload: accountId, authorizations {clientId: {sid, grantId}}, ... */
   session: Json | undefined;
   revokedGrantIds: string[];
+  /** Registration metadata of the session's clients, read in the ending transaction (absent: deleted). */
+  clientMetadata: Map<string, Json>;
 }
 
 // --- logout propagation ---------------------------------------------------------------------
@@ -185,6 +187,7 @@ export interface Storage {
    * Ends a session atomically: removes the SSO record, the oidc-provider Session (expired or
    * not), and every token and grant issued in it, except grants marked persistsLogout.
    * Returns what was removed; both parts are undefined when the session was already gone.
+   * `plan` runs inside the transaction and its logout record and deliveries commit with it.
    */
   endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }>;
 
