@@ -117,6 +117,13 @@ describe('management API', () => {
     assert.equal((await api(`/users/${john.id}`, { method: 'DELETE' })).status, 204);
     assert.equal(((await (await ua.fetch(`${idp.issuer}/user/ssodata`)).json()) as any).sso, false, 'deletion ended the session');
     await problem(await api(`/users/${john.id}`), 404);
+    // both endings went the one way: a logout record each, with their trigger, for the admin
+    const records = ((await (await api(`/logouts?user_id=${john.id}`)).json()) as any).logouts;
+    assert.deepEqual(records.map((l: any) => l.trigger).sort(), ['account_deleted', 'password_changed']);
+    for (const l of records) {
+      const detail = await (await api(`/logouts/${l.id}`)).json() as any;
+      assert.deepEqual(detail.deliveries.map((d: any) => d.client_id), ['app1'], `${l.trigger} lists the signed-in application`);
+    }
   });
 
   it("lists a user's live sessions with their clients, ends one, and signs the user out everywhere", async () => {
