@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { migrationProvider } from '../src/storage/migrations.ts';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
 import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
 import { createTestDatabase } from './helpers/pg.ts';
@@ -108,6 +111,21 @@ for (const backend of backends) {
       assert.equal(await storage.deleteClient('c1'), true);
       assert.equal(await storage.deleteClient('c1'), false);
       assert.equal(await storage.getClient('c1'), undefined);
+    });
+
+    it('looks web origins up across clients, following updates and deletions', async () => {
+      await storage.putClient('w1', { client_id: 'w1', web_origins: ['https://a.example', 'https://shared.example'] }, 'api');
+      await storage.putClient('w2', { client_id: 'w2', web_origins: ['https://shared.example'] }, 'api');
+      assert.equal(await storage.isWebOrigin('https://a.example'), true);
+      assert.equal(await storage.isWebOrigin('https://a.example.evil'), false);
+      await storage.putClient('w1', { client_id: 'w1', web_origins: ['https://b.example'] }, 'api');
+      assert.equal(await storage.isWebOrigin('https://a.example'), false, 'an origin removed by an update');
+      assert.equal(await storage.isWebOrigin('https://b.example'), true);
+      await storage.deleteClient('w1');
+      assert.equal(await storage.isWebOrigin('https://b.example'), false, 'an origin removed with its client');
+      assert.equal(await storage.isWebOrigin('https://shared.example'), true, 'still listed by w2');
+      await storage.deleteClient('w2');
+      assert.equal(await storage.isWebOrigin('https://shared.example'), false);
     });
 
     it('keeps usernames unique per connection', async () => {
@@ -267,6 +285,28 @@ describe('PostgreSQL connection loss', () => {
     } finally {
       await storage.close();
       await db.drop();
+    }
+  });
+});
+
+describe('migrations', () => {
+  it('0003 indexes the web origins of clients stored before it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adieu-migrate-'));
+    const path = join(dir, 'test.db');
+    try {
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(path) }) });
+      const migrated = await new Migrator({ db, provider: migrationProvider }).migrateTo('0002_logout_propagation');
+      assert.equal(migrated.error, undefined);
+      await db.insertInto('clients').values({ client_id: 'old', metadata: JSON.stringify({ client_id: 'old', web_origins: ['https://old.example'] }), source: 'config', created_at: 1, updated_at: 1 }).execute();
+      await db.destroy();
+      const storage = await openStorage({ kind: 'sqlite', path });
+      try {
+        assert.equal(await storage.isWebOrigin('https://old.example'), true);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

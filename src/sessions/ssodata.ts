@@ -14,19 +14,14 @@ export type SsoData =
     lastUsedConnection: { name: string; strategy: string };
   };
 
-/** Origins allowed to read /user/ssodata cross-origin: the union of the clients' web_origins. */
-export async function allowedWebOrigins(storage: Storage): Promise<Set<string>> {
-  const clients = await storage.listClients();
-  return new Set(clients.flatMap((c) => (c.metadata.web_origins as string[] | undefined) ?? []));
-}
-
 export function ssoDataHandler(provider: Provider, storage: Storage) {
   return async (ctx: Context) => {
     const origin = ctx.get('origin');
     ctx.vary('Origin');
     ctx.set('Cache-Control', 'no-store');
     if (origin) {
-      if (!(await allowedWebOrigins(storage)).has(origin)) {
+      // only the clients' web_origins may read it cross-origin
+      if (!(await storage.isWebOrigin(origin))) {
         ctx.status = 403;
         ctx.body = { error: 'origin_not_allowed', error_description: `origin ${origin} is not an allowed web origin of any application` };
         return;

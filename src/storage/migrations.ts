@@ -122,7 +122,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('deliveries_due').on('deliveries').columns(['channel', 'status', 'next_attempt_at']).execute();
     },
   },
+  // /user/ssodata checks a browser's Origin on every application page load: an indexed lookup
+  // instead of reading every client's metadata
+  '0003_client_web_origins': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('client_web_origins')
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('client_web_origins_pk', ['origin', 'client_id'])
+        .execute();
+      await db.schema.createIndex('client_web_origins_client').on('client_web_origins').column('client_id').execute();
+      const clients = await db.selectFrom('clients').select(['client_id', 'metadata']).execute();
+      const rows = clients.flatMap((c: { client_id: string; metadata: string }) => webOriginRows(c.client_id, JSON.parse(c.metadata)));
+      if (rows.length) await db.insertInto('client_web_origins').values(rows).execute();
+    },
+  },
 };
+
+/** The client_web_origins rows of one client's metadata. */
+export function webOriginRows(clientId: string, metadata: Record<string, unknown>) {
+  const origins = new Set((metadata.web_origins as string[] | undefined) ?? []);
+  return [...origins].map((origin) => ({ origin, client_id: clientId }));
+}
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {

@@ -21,6 +21,11 @@ export interface ClientTable {
   updated_at: number;
 }
 
+export interface ClientWebOriginTable {
+  origin: string;
+  client_id: string;
+}
+
 export interface UserTable {
   id: string;
   connection: string;
@@ -110,6 +115,7 @@ export interface Database {
   deliveries: DeliveryTable;
   oidc_payloads: OidcPayloadTable;
   clients: ClientTable;
+  client_web_origins: ClientWebOriginTable;
   users: UserTable;
   connections: ConnectionTable;
   signing_keys: SigningKeyTable;

@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, Migrator } from 'kysely';
 import type { Database, DeliveryTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
-import { migrationProvider } from './migrations.ts';
+import { migrationProvider, webOriginRows } from './migrations.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
@@ -175,17 +175,29 @@ export class SqlStorage implements Storage {
 
   async putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean> {
     const t = now();
-    const existed = await this.getClient(clientId);
-    await this.db.insertInto('clients')
-      .values({ client_id: clientId, metadata: JSON.stringify(metadata), source, created_at: t, updated_at: t })
-      .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: JSON.stringify(metadata), source, updated_at: t }))
-      .execute();
-    return !existed;
+    return this.db.transaction().execute(async (trx) => {
+      const existed = await trx.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
+      await trx.insertInto('clients')
+        .values({ client_id: clientId, metadata: JSON.stringify(metadata), source, created_at: t, updated_at: t })
+        .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: JSON.stringify(metadata), source, updated_at: t }))
+        .execute();
+      await trx.deleteFrom('client_web_origins').where('client_id', '=', clientId).execute();
+      const origins = webOriginRows(clientId, metadata);
+      if (origins.length) await trx.insertInto('client_web_origins').values(origins).execute();
+      return !existed;
+    });
   }
 
   async deleteClient(clientId: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('client_web_origins').where('client_id', '=', clientId).execute();
+      const r = await trx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
+  }
+
+  async isWebOrigin(origin: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('client_web_origins').select('client_id').where('origin', '=', origin).limit(1).executeTakeFirst());
   }
 
   // --- users -------------------------------------------------------------------------------

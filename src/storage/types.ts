@@ -161,6 +161,8 @@ export interface Storage {
   /** Creates or replaces; returns true when it was created. */
   putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean>;
   deleteClient(clientId: string): Promise<boolean>;
+  /** Whether some client lists `origin` in its web_origins. */
+  isWebOrigin(origin: string): Promise<boolean>;
 
   listUsers(options: { connection?: string; limit: number; offset: number }): Promise<StoredUser[]>;
   getUser(id: string): Promise<StoredUser | undefined>;
