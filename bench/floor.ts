@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { JWK } from 'jose';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
+import { postForm } from '../src/logout/post-form.ts';
 
 /**
  * The least a durable, signed fan-out can cost on this machine: what Adieu does, written by hand
  * with nothing else around it. One SQLite transaction inserts a row per application with a
  * prepared statement (WAL, synchronous=NORMAL, as Adieu), the tokens are signed on the thread
- * pool while it runs, each is POSTed as soon as it is signed once the commit is done, and one
+ * pool while it runs, each is POSTed (undici dispatch) as soon as it is signed once the commit is done, and one
  * UPDATE records the outcomes. No IdP, no Kysely, no events, no lease bookkeeping.
  *
  * Set against the bare POSTs it shows how much of Adieu's ratio is the physics of
@@ -46,9 +47,8 @@ export async function startFloorPipeline(privateJwk: JWK, url: (appId: string) =
         apps.forEach((app, i) => insert.run(randomUUID(), logoutId, app, url(app), `${logoutId}-${i}`, 'bench-user', now, now + 86_400_000, now));
       })();
       await Promise.all(apps.map(async (app, i) => {
-        const res = await request(url(app), { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${await tokens[i]}` });
-        await res.body.dump();
-        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}`);
+        const { status } = await postForm(agent, url(app), `logout_token=${await tokens[i]}`, 300);
+        if (status !== 200) throw new Error(`HTTP ${status}`);
       }));
       finish.run(Date.now(), logoutId);
     },

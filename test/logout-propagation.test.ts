@@ -92,7 +92,7 @@ describe('back-channel logout delivery', () => {
     assert.equal(by.flaky.attempts, 3, '500, 503, then 200');
     assert.equal(by.refuses.status, 'rejected');
     assert.equal(by.refuses.attempts, 1, '400 is not retried');
-    assert.match(by.refuses.last_error, /HTTP 400/);
+    assert.match(by.refuses.last_error, /^HTTP 400: try later$/, "the status and the start of the answer");
     assert.equal(by.slow.status, 'failed');
     assert.ok(by.slow.attempts >= 2, 'slow was retried until the deadline');
     assert.match(by.slow.last_error, /timed out after 800 ms/);

