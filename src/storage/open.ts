@@ -22,13 +22,10 @@ const STATEMENT_CACHE_SIZE = 500;
  * instead, keyed by their SQL. Safe because the driver runs one query at a time on its single
  * connection and we never stream (an iterating statement cannot run twice at once).
  */
-function withStatementCache(database: BetterSqlite3.Database, beforeClose: () => void): SqliteDatabase {
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => {
-      beforeClose();
-      database.close();
-    },
+    close: () => database.close(),
     prepare(sql) {
       let statement = cache.get(sql);
       if (statement) {
@@ -54,8 +51,11 @@ export async function openStorage(config: StorageConfig, onError: (err: Error) =
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
     const checkpointer = config.path === ':memory:' ? undefined : startCheckpointer(database, config.path, onError);
-    const connection = withStatementCache(database, () => checkpointer?.stop());
-    storage = new SqlStorage(new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) }), 'sqlite');
+    storage = new SqlStorage(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
+      'sqlite',
+      async () => checkpointer?.stop(),
+    );
   } else {
     const pool = new pg.Pool({
       connectionString: config.url,

@@ -85,7 +85,12 @@ const INSERT_CHUNK = 400;
  * SQLite and PostgreSQL; the queries below are written in the subset both understand.
  */
 export class SqlStorage implements Storage {
-  constructor(readonly db: Kysely<Database>, readonly kind: 'sqlite' | 'postgres') {}
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly kind: 'sqlite' | 'postgres',
+    /** Runs before the connections close (SQLite: stops the checkpoint worker). */
+    private readonly beforeClose: () => Promise<void> = async () => {},
+  ) {}
 
   async migrate(): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrationProvider });
@@ -97,6 +102,7 @@ export class SqlStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.beforeClose();
     await this.db.destroy();
   }
 

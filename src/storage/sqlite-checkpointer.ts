@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
 const CHECKPOINT_INTERVAL_MS = 1_000;
+const STOP_TIMEOUT_MS = 2_000;
 /** SQLite's own automatic checkpoint threshold, restored should the worker fail. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
@@ -39,13 +40,25 @@ export function startCheckpointer(database: BetterSqlite3.Database, path: string
     if (m.error) onError(new Error(`SQLite checkpoint failed: ${m.error}`));
   });
   worker.on('error', (err) => restore(new Error(`SQLite checkpoint worker failed: ${err.message}`, { cause: err })));
+  // resolves however the worker ends (events.once would reject on its 'error' event)
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
+  let stopping: Promise<void> | undefined;
   return {
-    /** Before the main connection closes; the worker closes its own connection and ends. */
+    /**
+     * Before the main connection closes (so that one, the last, cleans the log up): the worker
+     * closes its own connection and ends.
+     */
     stop() {
-      worker.removeAllListeners('error');
-      worker.on('error', () => {});
-      worker.postMessage('stop');
+      stopping ??= (async () => {
+        worker.removeAllListeners('error');
+        worker.on('error', () => {});
+        worker.postMessage('stop');
+        const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
     },
   };
 }
