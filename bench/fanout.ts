@@ -110,7 +110,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
   const keys = await idp.adieu.storage.listSigningKeys();
   const floor = await startFloorPipeline(keys[0]!.private_jwk as any, receiver.url, clients);
   try {
-    const signer = await logoutTokenSigner(idp.adieu.config.issuer, keys[0]!.private_jwk as any);
+    const sign = await logoutTokenSigner(idp.adieu.config.issuer, keys[0]!.private_jwk as any);
     const agent = new Agent({ keepAliveTimeout: 30_000 });
     const post = async (id: string, token: string) => {
       const res = await request(receiver.url(id), { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${token}` });
@@ -122,7 +122,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
       const { status } = await postForm(dispatchAgent, receiver.url(id), `logout_token=${token}`, 300);
       if (status !== 200) throw new Error(`HTTP ${status}`);
     };
-    const presigned = () => Promise.all(clients.map((id, i) => signer.sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
+    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
 
     const m = { acknowledged: [] as number[], recorded: [] as number[], afterCommit: [] as number[], floor: [] as number[], parallel: [] as number[], dispatch: [] as number[], sequential: [] as number[] };
     for (let round = 0; round < rounds + warmup; round++) {
@@ -153,7 +153,6 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
     }
     await agent.close();
     await dispatchAgent.close();
-    await signer.close();
     const [a, r, c, f, p, d, s] = [m.acknowledged, m.recorded, m.afterCommit, m.floor, m.parallel, m.dispatch, m.sequential].map(median) as number[] as [number, number, number, number, number, number, number];
     return {
       name: `fan-out of one logout to ${apps} back-channel apps answering in ${serviceMs} ms (median of ${rounds})`,

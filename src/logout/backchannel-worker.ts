@@ -22,7 +22,7 @@ const RECORD_BATCH_MS = 2;
 export class BackchannelWorker {
   readonly nodeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
   readonly #agent: Agent;
-  readonly #signer: LogoutTokenSigner;
+  readonly #sign: LogoutTokenSigner;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -39,7 +39,7 @@ export class BackchannelWorker {
     private readonly logger: Logger,
     private readonly onSettled: (logoutId: string) => Promise<void>,
   ) {
-    this.#signer = signer;
+    this.#sign = signer;
     this.#agent = new Agent({
       keepAliveTimeout: 30_000,
       connect: { timeout: settings.timeout_ms },
@@ -90,7 +90,7 @@ export class BackchannelWorker {
 
   /** A fresh logout token for a delivery (signed on the thread pool); never rejects unobserved. */
   sign(d: Delivery): Promise<string> {
-    const token = this.#signer.sign(d);
+    const token = this.#sign(d);
     token.catch(() => {}); // awaited, and its failure recorded, by the attempt
     return token;
   }
@@ -127,7 +127,7 @@ export class BackchannelWorker {
 
   async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
     try {
-      const token = await (presigned ?? this.#signer.sign(d));
+      const token = await (presigned ?? this.#sign(d));
       // a JWS is base64url and dots: nothing to encode
       const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT);
       if (status === 200 || status === 204) return { ok: true, permanent: false, error: null };
@@ -246,6 +246,5 @@ export class BackchannelWorker {
     await this.#ticking;
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.add(resolve));
     await this.#agent.close();
-    await this.#signer.close();
   }
 }

@@ -5,7 +5,7 @@ import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSession
 import { BackchannelWorker } from './backchannel-worker.ts';
 import { LogoutEvents } from './events.ts';
 import { hostPolicy } from './host-policy.ts';
-import { logoutTokenSigner, type LogoutTokenSigner } from './logout-token.ts';
+import { logoutTokenSigner } from './logout-token.ts';
 import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
 import { newLogoutId, planLogout } from './plan.ts';
 
@@ -34,7 +34,7 @@ export class LogoutPropagation {
   private constructor(
     private readonly storage: Storage,
     private readonly config: AdieuConfig,
-    signer: LogoutTokenSigner,
+    signer: Awaited<ReturnType<typeof logoutTokenSigner>>,
     private readonly logger: Logger,
   ) {
     this.events = new LogoutEvents(logger);
