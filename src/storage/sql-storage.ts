@@ -78,7 +78,8 @@ const everyDeliveryColumn: Exclude<keyof DeliveryTable, (typeof DELIVERY_COLUMNS
 void everyDeliveryColumn;
 
 const NOT_FINAL = ['pending', 'delivering', 'retrying', 'awaiting_browser'];
-const INSERT_CHUNK = 400;
+/** Rows or ids per statement, well under both backends' parameter limits. */
+const ROWS_PER_STATEMENT = 400;
 
 /**
  * The Storage implementation for every SQL backend. Only the Kysely dialect differs between
@@ -342,9 +343,9 @@ export class SqlStorage implements Storage {
       const record = row && toSsoSession(row);
       const clientIds = record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
       const clients = new Map<string, Json>();
-      for (let i = 0; i < clientIds.length; i += INSERT_CHUNK) {
+      for (let i = 0; i < clientIds.length; i += ROWS_PER_STATEMENT) {
         const rows = await trx.selectFrom('clients').select(['client_id', 'metadata'])
-          .where('client_id', 'in', clientIds.slice(i, i + INSERT_CHUNK)).execute();
+          .where('client_id', 'in', clientIds.slice(i, i + ROWS_PER_STATEMENT)).execute();
         for (const r of rows) clients.set(r.client_id, JSON.parse(r.metadata));
       }
       const ended: EndedSessionData = { record, session, revokedGrantIds, clientMetadata: clients };
@@ -361,13 +362,16 @@ export class SqlStorage implements Storage {
         // multi-row statement (1.0 vs 2.2 ms for 100). PostgreSQL: one statement per chunk, as
         // each statement is a round trip.
         if (this.kind === 'sqlite') for (const row of rows) await trx.executeQuery(this.insertDeliveries([row]));
-        else for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.executeQuery(this.insertDeliveries(rows.slice(i, i + INSERT_CHUNK)));
+        else for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await trx.executeQuery(this.insertDeliveries(rows.slice(i, i + ROWS_PER_STATEMENT)));
       }
       return { ...ended, logout };
     });
   }
 
-  /** The outbox insert's SQL for each row count, built once: building it was a third of writing a fan-out. */
+  /**
+   * The outbox insert's SQL for each row count (1 on SQLite, chunks on PostgreSQL), built once:
+   * building it with Kysely for every logout cost ~0.4 ms of a 100-application one.
+   */
   readonly #insertDeliveriesSql = new Map<number, string>();
 
   private insertDeliveries(rows: DeliveryTable[]): CompiledQuery {
@@ -413,7 +417,7 @@ export class SqlStorage implements Storage {
     }
     await this.db.transaction().execute(async (trx) => {
       for (const { outcome, ids } of groups.values()) {
-        for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
           const rows = await trx.updateTable('deliveries')
             .set((eb) => ({
               ...outcome,
@@ -422,7 +426,7 @@ export class SqlStorage implements Storage {
               claimed_until: null,
               updated_at: now,
             }))
-            .where('id', 'in', ids.slice(i, i + INSERT_CHUNK)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+            .where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
             .returning('id')
             .execute();
           for (const r of rows) recorded.add(r.id);
@@ -456,15 +460,15 @@ export class SqlStorage implements Storage {
   async completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined> {
     // One statement: concurrent callers (nodes, or the page and the worker) race on the row,
     // and only the one that flips completed_at gets it back.
-    const unfinished = (status: 'in' | 'not in', statuses: string[]) => this.db.selectFrom('deliveries').select('id')
-      .where('logout_id', '=', logoutId).where('status', status, statuses);
+    const deliveriesWhoseStatus = (op: 'in' | 'not in', statuses: string[]) => this.db.selectFrom('deliveries').select('id')
+      .where('logout_id', '=', logoutId).where('status', op, statuses);
     const row = await this.db.updateTable('logout_records')
       .set((eb) => ({
-        status: eb.case().when(eb.exists(unfinished('not in', [...SUCCESS_STATUSES]))).then('completed_with_failures').else('completed').end(),
+        status: eb.case().when(eb.exists(deliveriesWhoseStatus('not in', [...SUCCESS_STATUSES]))).then('completed_with_failures').else('completed').end(),
         completed_at: now,
       }))
       .where('id', '=', logoutId).where('completed_at', 'is', null)
-      .where((eb) => eb.not(eb.exists(unfinished('in', NOT_FINAL))))
+      .where((eb) => eb.not(eb.exists(deliveriesWhoseStatus('in', NOT_FINAL))))
       .returningAll()
       .executeTakeFirst();
     return row && toLogout(row);
