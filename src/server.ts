@@ -17,6 +17,7 @@ import { validateClient } from './management/clients.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
 import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
+import { inRequestScope } from './provider/request-scope.ts';
 import { LogoutPropagation } from './logout/propagation.ts';
 import { logoutPageRoutes } from './logout/page.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
@@ -124,6 +125,8 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     ];
 
     const app = new Koa({ proxy: config.trust_proxy });
+    // what each request loaded of oidc-provider Sessions, for their merge on save (provider/adapter.ts)
+    app.use((_ctx, next) => inRequestScope(next));
     app.use(errorHandler(logger));
     app.use(securityHeaders);
     app.use(async (ctx, next) => {

@@ -115,6 +115,39 @@ describe('RP-Initiated Logout 1.0 end-session endpoint', () => {
     assert.equal(data.lastUsedClientID, 'app2');
   });
 
+  it('a failure while ending the session leaves it whole: signed in, tokens valid, and the next try signs out', async () => {
+    const ua = new UserAgent();
+    const storage = idp.adieu.storage;
+    const mary = (await storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
+    const sessions = async () => (await storage.listSsoSessions(mary.id, 0)).map((s) => s.uid);
+    const earlier = new Set(await sessions());
+    const first = await signIn(ua, idp.issuer, testClient('app1'));
+    await signIn(ua, idp.issuer, testClient('app2'));
+    const uid = (await sessions()).find((u) => !earlier.has(u));
+    const logouts = async () => (await storage.listLogouts({ limit: 500, offset: 0 })).filter((l) => l.session_uid === uid);
+    const endSession = storage.endSession;
+    storage.endSession = async () => { throw new Error('injected: the database went away'); };
+    try {
+      const confirm = await ua.follow(client.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token! }));
+      const failed = await ua.submitForm(confirm, { logout: 'yes' });
+      assert.equal(failed.response.status, 500);
+    } finally {
+      storage.endSession = endSession;
+    }
+    assert.deepEqual((await ssodata(ua, idp.issuer)).sessionClients, ['app1', 'app2'], 'still signed in to both');
+    const refreshed = await client.refreshTokenGrant(first.config, first.tokens.refresh_token!);
+    assert.ok(refreshed.access_token, 'tokens were not revoked');
+    assert.deepEqual(await logouts(), [], 'no logout record');
+
+    const confirm = await ua.follow(client.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token! }));
+    await ua.submitForm(confirm, { logout: 'yes' });
+    assert.deepEqual(await ssodata(ua, idp.issuer), { sso: false });
+    const [logout] = await logouts();
+    assert.equal(logout?.trigger, 'rp_logout');
+    assert.equal((await storage.getLogout(logout!.id))!.deliveries.length, 2);
+    await assert.rejects(client.refreshTokenGrant(first.config, refreshed.refresh_token ?? first.tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
+  });
+
   it('rejects an unregistered post_logout_redirect_uri with an OAuth error', async () => {
     const ua = new UserAgent();
     const first = await signIn(ua, idp.issuer, testClient('app1'));

@@ -1,11 +1,17 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { mergeSessionPayload } from '../sessions/session-merge.ts';
 import type { Json, Storage } from '../storage/types.ts';
+import { requestScope } from './request-scope.ts';
 
 const epoch = () => Math.floor(Date.now() / 1000);
 
 /**
  * oidc-provider's persistence contract mapped onto Storage. Clients are not oidc-provider
  * payloads here: they live in the clients table (config and management API write there).
+ *
+ * Sessions are not last-writer-wins: oidc-provider saves the whole Session at the end of every
+ * request, so a browser's parallel sign-ins would each drop the others' clients. A save merges
+ * what this request changed (against what it loaded) into what is stored, under a lock.
  */
 export function createAdapterClass(storage: Storage) {
   return class StorageAdapter implements Adapter {
@@ -13,7 +19,15 @@ export function createAdapterClass(storage: Storage) {
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') return; // dynamic registration is off; clients come from Storage
-      await storage.upsertPayload(this.model, id, payload as Json, expiresIn ? epoch() + expiresIn : null);
+      const expiresAt = expiresIn ? epoch() + expiresIn : null;
+      if (this.model !== 'Session') return storage.upsertPayload(this.model, id, payload as Json, expiresAt);
+      const scope = requestScope();
+      const loaded = scope?.loadedSessions.get(payload.uid as string);
+      // a session whose id this request rotated (oidc-provider destroys the old id first) is
+      // gone from storage but not ended
+      const rotated = !!loaded && scope!.destroyedSessions.has(loaded.jti as string);
+      const ours = payload as Json & { uid: string; jti: string };
+      await storage.saveSession(ours, expiresAt, (stored) => (!stored && rotated ? ours : mergeSessionPayload(loaded, ours, stored)));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -21,7 +35,10 @@ export function createAdapterClass(storage: Storage) {
         const client = await storage.getClient(id);
         return client?.metadata as AdapterPayload | undefined;
       }
-      return storage.findPayload(this.model, id) as Promise<AdapterPayload | undefined>;
+      const payload = await storage.findPayload(this.model, id);
+      // oidc-provider mutates the objects it is given: the merge's base is a copy
+      if (payload && this.model === 'Session') requestScope()?.loadedSessions.set(payload.uid as string, structuredClone(payload));
+      return payload as AdapterPayload | undefined;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -37,10 +54,19 @@ export function createAdapterClass(storage: Storage) {
     }
 
     async destroy(id: string): Promise<void> {
+      const scope = requestScope();
+      const deferred = scope?.deferredEnding;
+      if (this.model === 'Session') {
+        scope?.destroyedSessions.add(id);
+        if (deferred) return void deferred.sessionIds.push(id);
+      }
+      if (this.model === 'Grant' && deferred) return void deferred.grants.push(id);
       await storage.destroyPayload(this.model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      const deferred = requestScope()?.deferredEnding;
+      if (deferred) return void deferred.revocations.push({ model: this.model, grantId });
       await storage.revokeByGrantId(this.model, grantId);
     }
   };

@@ -1,7 +1,9 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { SessionClient, SsoSessionRecord, Storage } from '../storage/types.ts';
+import type { SessionClient, SsoSessionRecord, Storage, StoredUser } from '../storage/types.ts';
 import { logoutPageUrl, needsLogoutPage } from '../logout/page.ts';
+import { PROVIDER_ROUTES } from '../provider/provider.ts';
+import { requestScope } from '../provider/request-scope.ts';
 import type { SessionEnder } from './end-session.ts';
 
 /** What Adieu's login interactions add to the interaction result besides `login`. */
@@ -18,9 +20,16 @@ const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume']);
  */
 export function installSessionRecorder(provider: Provider, storage: Storage, ender: SessionEnder, connections: { name: string; strategy: string }[]) {
   const strategies = new Map(connections.map((c) => [c.name, c.strategy]));
+  const confirmPath = `${PROVIDER_ROUTES.end_session}/confirm`;
   provider.use(async (ctx, next) => {
+    // RP-Initiated Logout: oidc-provider would revoke the grants and destroy the session before
+    // the outbox is written; SessionEnder does all of it in one transaction instead
+    const scope = ctx.method === 'POST' && ctx.path === confirmPath ? requestScope() : undefined;
+    if (scope) scope.deferredEnding = { sessionIds: [], revocations: [], grants: [] };
     await next();
     const oidc = (ctx as KoaContextWithOIDC).oidc;
+    const deferred = scope?.deferredEnding;
+    if (scope) scope.deferredEnding = undefined;
     if (!oidc?.route) return;
 
     if (AUTHORIZATION_ROUTES.has(oidc.route) && oidc.entities.AuthorizationCode && oidc.session?.accountId && oidc.client) {
@@ -37,14 +46,19 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
           ctx.redirect(logoutPageUrl(ended.logout.record));
         }
       } else if (oidc.client) {
-        // "No, stay signed in": only the requesting client was signed out of the session
-        const record = await storage.getSsoSession(session.uid);
-        if (record) {
-          record.clients = record.clients.filter((c) => c.client_id !== oidc.client!.clientId);
-          if (record.last_used_client_id === oidc.client.clientId) record.last_used_client_id = record.clients.at(-1)?.client_id ?? null;
-          record.updated_at = Math.floor(Date.now() / 1000);
-          await storage.saveSsoSession(record);
-        }
+        // "No, stay signed in": only the requesting client was signed out of the session (its
+        // grant revoked as oidc-provider asked)
+        for (const r of deferred?.revocations ?? []) await storage.revokeByGrantId(r.model, r.grantId);
+        for (const id of deferred?.grants ?? []) await storage.destroyPayload('Grant', id);
+        const clientId = oidc.client.clientId;
+        await storage.updateSsoSession(session.uid, (record) => record && {
+          ...record,
+          clients: record.clients.filter((c) => c.client_id !== clientId),
+          last_used_client_id: record.last_used_client_id === clientId
+            ? record.clients.filter((c) => c.client_id !== clientId).at(-1)?.client_id ?? null
+            : record.last_used_client_id,
+          updated_at: Math.floor(Date.now() / 1000),
+        });
       }
     }
   });
@@ -54,43 +68,51 @@ async function recordAuthorization(storage: Storage, strategies: Map<string, str
   const session = oidc.session!;
   const clientId = oidc.client!.clientId;
   const accountId = session.accountId!;
-  const now = Math.floor(Date.now() / 1000);
-  let record = await storage.getSsoSession(session.uid);
-  if (record && record.account_id !== accountId) record = undefined;
-  const adieu = (oidc.result as { adieu?: AdieuLoginResult } | undefined)?.adieu;
-
-  let next: SsoSessionRecord;
-  if (record && !oidc.result?.login) {
-    next = record; // a silent sign-in: who and how are already recorded
-  } else {
-    // a new session, or a fresh login (also prompt=login) that refreshes who and how
-    const user = await storage.getUser(accountId);
-    const name = user?.connection ?? 'unknown';
-    next = {
-      uid: session.uid,
-      account_id: accountId,
-      clients: [],
-      last_used_client_id: null,
-      upstream: null,
-      created_at: now,
-      ...record,
-      username: user?.username ?? accountId,
-      connection: { name, strategy: strategies.get(name) ?? 'unknown' },
-      updated_at: now,
-      expires_at: session.exp ?? now,
-    };
-    if (adieu?.upstream) next.upstream = adieu.upstream;
-  }
-  const existing = next.clients.find((c) => c.client_id === clientId);
   const sid = session.sidFor(clientId) ?? null;
-  if (existing) {
-    existing.last_at = now;
-    existing.sid = sid;
-  } else {
-    next.clients.push({ client_id: clientId, sid, first_at: now, last_at: now } satisfies SessionClient);
+  const adieu = (oidc.result as { adieu?: AdieuLoginResult } | undefined)?.adieu;
+  const fresh = !!oidc.result?.login;
+  // who and how are read from storage only when a login is recorded, not on a silent sign-in
+  let who: StoredUser | undefined | null = null;
+  let needsWho = false;
+  const update = (current: SsoSessionRecord | undefined) => {
+    const now = Math.floor(Date.now() / 1000);
+    if (current && current.account_id !== accountId) current = undefined;
+    let next: SsoSessionRecord;
+    if (current && !fresh) {
+      next = { ...current }; // a silent sign-in: who and how are already recorded
+    } else if (who === null) {
+      needsWho = true;
+      return undefined;
+    } else {
+      // a new session, or a fresh login (also prompt=login) that refreshes who and how
+      const name = who?.connection ?? 'unknown';
+      next = {
+        uid: session.uid,
+        account_id: accountId,
+        clients: [],
+        last_used_client_id: null,
+        upstream: null,
+        created_at: now,
+        ...current,
+        username: who?.username ?? accountId,
+        connection: { name, strategy: strategies.get(name) ?? 'unknown' },
+        updated_at: now,
+        expires_at: session.exp ?? now,
+      };
+      if (adieu?.upstream) next.upstream = adieu.upstream;
+    }
+    const existing = next.clients.find((c) => c.client_id === clientId);
+    next.clients = existing
+      ? next.clients.map((c) => (c === existing ? { ...c, last_at: now, sid } : c))
+      : [...next.clients, { client_id: clientId, sid, first_at: now, last_at: now } satisfies SessionClient];
+    next.last_used_client_id = clientId;
+    next.updated_at = now;
+    next.expires_at = session.exp ?? next.expires_at;
+    return next;
+  };
+  await storage.updateSsoSession(session.uid, update);
+  if (needsWho) {
+    who = await storage.getUser(accountId);
+    await storage.updateSsoSession(session.uid, update);
   }
-  next.last_used_client_id = clientId;
-  next.updated_at = now;
-  next.expires_at = session.exp ?? next.expires_at;
-  await storage.saveSsoSession(next);
 }

@@ -110,6 +110,10 @@ export class SqlStorage implements Storage {
   // --- oidc-provider payloads -------------------------------------------------------------
 
   async upsertPayload(model: string, id: string, payload: Json, expiresAt: number | null): Promise<void> {
+    await SqlStorage.writePayload(this.db, model, id, payload, expiresAt);
+  }
+
+  private static async writePayload(db: Kysely<Database>, model: string, id: string, payload: Json, expiresAt: number | null) {
     const row = {
       model,
       id,
@@ -121,7 +125,7 @@ export class SqlStorage implements Storage {
       expires_at: expiresAt,
       consumed_at: null,
     };
-    await this.db.insertInto('oidc_payloads').values(row)
+    await db.insertInto('oidc_payloads').values(row)
       .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
         payload: row.payload,
         grant_id: row.grant_id,
@@ -131,6 +135,32 @@ export class SqlStorage implements Storage {
         expires_at: row.expires_at,
       }))
       .execute();
+  }
+
+  /**
+   * The oidc-provider Session with this uid, locked for the rest of the transaction: every
+   * change to a session (its save, its SSO record, its end) takes this lock first, so changes
+   * from one browser's parallel requests, on any node, are serialised. SQLite's single writer
+   * connection serialises transactions already.
+   */
+  private lockSession(trx: Kysely<Database>, uid: string) {
+    let q = trx.selectFrom('oidc_payloads').select(['id', 'payload'])
+      .where('model', '=', 'Session').where('uid', '=', uid);
+    if (this.kind === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  async saveSession(payload: Json & { uid: string; jti: string }, expiresAt: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const stored = await this.lockSession(trx, payload.uid);
+      const merged = merge(stored ? JSON.parse(stored.payload) : undefined);
+      if (!merged) return false;
+      // another request may have rotated the session's id meanwhile: the row keeps its id
+      const id = stored && merged.jti !== payload.jti ? stored.id : String(merged.jti);
+      if (stored && stored.id !== id) await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', stored.id).execute();
+      await SqlStorage.writePayload(trx, 'Session', id, merged, expiresAt);
+      return true;
+    });
   }
 
   private livePayloads(model: string) {
@@ -294,6 +324,10 @@ export class SqlStorage implements Storage {
   // --- SSO sessions ----------------------------------------------------------------------------
 
   async saveSsoSession(s: SsoSessionRecord): Promise<void> {
+    await SqlStorage.writeSsoSession(this.db, s);
+  }
+
+  private static async writeSsoSession(db: Kysely<Database>, s: SsoSessionRecord) {
     const row: SsoSessionTable = {
       uid: s.uid,
       account_id: s.account_id,
@@ -308,9 +342,19 @@ export class SqlStorage implements Storage {
       expires_at: s.expires_at,
     };
     const { uid, created_at, ...update } = row;
-    await this.db.insertInto('sso_sessions').values(row)
+    await db.insertInto('sso_sessions').values(row)
       .onConflict((oc) => oc.column('uid').doUpdateSet(update))
       .execute();
+  }
+
+  async updateSsoSession(uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined): Promise<SsoSessionRecord | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await this.lockSession(trx, uid))) return undefined; // ended meanwhile
+      const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const next = update(row && toSsoSession(row));
+      if (next) await SqlStorage.writeSsoSession(trx, next);
+      return next;
+    });
   }
 
   async getSsoSession(uid: string): Promise<SsoSessionRecord | undefined> {
@@ -327,9 +371,8 @@ export class SqlStorage implements Storage {
 
   async endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }> {
     return this.db.transaction().execute(async (trx) => {
+      const stored = await this.lockSession(trx, uid);
       const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
-      const stored = await trx.selectFrom('oidc_payloads').select('payload')
-        .where('model', '=', 'Session').where('uid', '=', uid).executeTakeFirst();
       const session = stored ? (JSON.parse(stored.payload) as Json) : undefined;
       const authorizations = (session?.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
       const revokedGrantIds = Object.values(authorizations)

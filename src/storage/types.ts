@@ -182,7 +182,20 @@ export interface Storage {
   /** Stores value unless the key exists; returns what is stored afterwards (first writer wins). */
   setSettingIfAbsent(key: string, value: string): Promise<string>;
 
+  /**
+   * Saves an oidc-provider Session under a lock on its uid (the same lock as updateSsoSession and
+   * endSession): `merge` gets the payload stored now and returns what to write, or undefined to
+   * write nothing (the session ended meanwhile). Returns whether it wrote.
+   */
+  saveSession(payload: Json & { uid: string; jti: string }, expiresAt: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean>;
+
   saveSsoSession(record: SsoSessionRecord): Promise<void>;
+  /**
+   * Changes a session's SSO record under the session's lock: `update` gets the record (undefined
+   * before the first sign-in is recorded) and returns what to store. Nothing is called or written
+   * when the oidc-provider Session is gone (the session ended meanwhile).
+   */
+  updateSsoSession(uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined): Promise<SsoSessionRecord | undefined>;
   getSsoSession(uid: string): Promise<SsoSessionRecord | undefined>;
   listSsoSessions(accountId: string, now: number): Promise<SsoSessionRecord[]>;
   /**

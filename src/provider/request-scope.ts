@@ -1,0 +1,25 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Json } from '../storage/types.ts';
+
+/**
+ * What one HTTP request did to oidc-provider Sessions, for the adapter's three-way merge
+ * (sessions/session-merge.ts): the payloads it loaded, as loaded, and the ids it destroyed.
+ */
+export interface RequestScope {
+  loadedSessions: Map<string, Json>;
+  destroyedSessions: Set<string>;
+  /**
+   * Set on oidc-provider's end-session confirmation: its Session destroy and grant revocations
+   * are held here instead of written, so that the session ends in SessionEnder's one
+   * transaction with its logout outbox (or, for "only this application", are applied after).
+   */
+  deferredEnding?: { sessionIds: string[]; revocations: { model: string; grantId: string }[]; grants: string[] };
+}
+
+const scope = new AsyncLocalStorage<RequestScope>();
+
+export function inRequestScope<T>(run: () => T): T {
+  return scope.run({ loadedSessions: new Map(), destroyedSessions: new Set() }, run);
+}
+
+export const requestScope = () => scope.getStore();
