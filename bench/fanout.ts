@@ -122,7 +122,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
       const { status } = await postForm(dispatchAgent, receiver.url(id), `logout_token=${token}`, 300);
       if (status !== 200) throw new Error(`HTTP ${status}`);
     };
-    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, include_sid: true })));
+    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}` })));
 
     const m = { acknowledged: [] as number[], recorded: [] as number[], afterCommit: [] as number[], floor: [] as number[], parallel: [] as number[], dispatch: [] as number[], sequential: [] as number[] };
     for (let round = 0; round < rounds + warmup; round++) {

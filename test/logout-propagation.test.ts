@@ -106,7 +106,9 @@ describe('back-channel logout delivery', () => {
     const sidToken = receiver.received.get('sidapp')![0]!.claims;
     assert.equal(sidToken.sid, signIns.get('sidapp')!.claims.sid, 'sid matches the ID token');
     assert.equal(sidToken.sub, sub);
-    assert.equal(receiver.received.get('healthy')![0]!.claims.sid, undefined, 'no sid unless backchannel_logout_session_required');
+    // an RP that keys sessions by sid ends one with a token from a client that did not require it
+    assert.equal(receiver.received.get('healthy')![0]!.claims.sid, signIns.get('healthy')!.claims.sid, 'sid whenever the session has one');
+    assert.equal(receiver.received.get('healthy')![0]!.claims.sub, sub, 'and sub always');
     assert.equal(receiver.acknowledged('healthy'), 1);
     assert.equal(late.acknowledged('down'), 1);
     assert.equal(receiver.acknowledged('flaky'), 1);

@@ -29,15 +29,17 @@ export async function logoutTokenSigner(issuer: string, jwk: JWK) {
   const key = createPrivateKey({ key: jwk as any, format: 'jwk' });
   const header = b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' });
   // signs on libuv's thread pool, so a fan-out's signatures overlap the main thread's sending
-  return (d: { client_id: string; sub: string | null; sid: string | null; include_sid: boolean }): Promise<string> => {
+  return (d: { client_id: string; sub: string | null; sid: string | null }): Promise<string> => {
     const iat = Math.floor(Date.now() / 1000);
     const claims: Record<string, unknown> = {
       iss: issuer, aud: d.client_id, iat, exp: iat + LOGOUT_TOKEN_TTL_SECONDS, jti: randomUUID(),
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
     };
+    // Both whenever known (Back-Channel Logout 1.0 §2.4 allows both): an RP that keys its
+    // sessions by sid (mod_auth_openidc, say) answers 200 to a sub-only token and ends nothing,
+    // whatever its backchannel_logout_session_required says.
     if (d.sub) claims.sub = d.sub;
-    // sid when the client requires it, and whenever there is no sub to name the user
-    if (d.sid && (d.include_sid || !d.sub)) claims.sid = d.sid;
+    if (d.sid) claims.sid = d.sid;
     const input = `${header}.${b64url(claims)}`;
     return new Promise((resolve, reject) => {
       sign(spec.hash, Buffer.from(input), spec.p1363 ? { key, dsaEncoding: 'ieee-p1363' } : key, (err, signature) => {
