@@ -119,7 +119,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
     };
     const dispatchAgent = new Agent({ keepAliveTimeout: 30_000 });
     const postByDispatch = async (id: string, token: string) => {
-      const { status } = await postForm(dispatchAgent, receiver.url(id), `logout_token=${token}`, 300);
+      const { status } = await postForm(dispatchAgent, receiver.url(id), `logout_token=${token}`, 300, 5_000);
       if (status !== 200) throw new Error(`HTTP ${status}`);
     };
     const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}` })));

@@ -47,7 +47,7 @@ export async function startFloorPipeline(privateJwk: JWK, url: (appId: string) =
         apps.forEach((app, i) => insert.run(randomUUID(), logoutId, app, url(app), `${logoutId}-${i}`, 'bench-user', now, now + 86_400_000, now));
       })();
       await Promise.all(apps.map(async (app, i) => {
-        const { status } = await postForm(agent, url(app), `logout_token=${await tokens[i]}`, 300);
+        const { status } = await postForm(agent, url(app), `logout_token=${await tokens[i]}`, 300, 5_000);
         if (status !== 200) throw new Error(`HTTP ${status}`);
       }));
       finish.run(Date.now(), logoutId);

@@ -244,6 +244,35 @@ for (const backend of backends) {
       assert.equal((done ?? twice)?.status, 'completed_with_failures');
     });
 
+    it('skips blocked targets until their deadline, and takes back released claims unattempted', async () => {
+      await storage.saveSsoSession(session('outbox-4', 'acct'));
+      const t = Date.now();
+      await storage.endSession('outbox-4', () => plan('L4', 'outbox-4', [
+        { target: 'http://dead.test/bcl' }, { target: 'http://dead.test/bcl', deadline_at: t + 50 }, { target: 'http://ok.test/bcl' },
+      ]));
+      const claimed = (await storage.claimDeliveries('A', t + 100, 1000, 10, ['http://dead.test/bcl'])).filter((d) => d.id.startsWith('L4'));
+      assert.deepEqual(claimed.map((d) => d.id).sort(), ['L4-d1', 'L4-d2'], 'the blocked target only past its deadline');
+      await storage.releaseClaims('A', ['L4-d2']);
+      const released = (await storage.getLogout('L4'))!.deliveries.find((d) => d.id === 'L4-d2')!;
+      assert.deepEqual([released.status, released.attempts], ['pending', 0]);
+      assert.deepEqual((await storage.claimDeliveries('B', t + 100, 1000, 10)).filter((d) => d.id.startsWith('L4')).map((d) => d.id).sort(), ['L4-d0', 'L4-d2']);
+    });
+
+    it('merges a session save into what is stored, under the session lock, and never revives an ended one', async () => {
+      const payload = { jti: 'j-merge', uid: 'u-merge', accountId: 'acct', authorizations: { a: { sid: 's1' } } };
+      assert.equal(await storage.saveSession(payload, now() + 60, (stored) => { assert.equal(stored, undefined); return payload; }), true);
+      const saves = ['b', 'c', 'd'].map((client) => storage.saveSession({ ...payload, authorizations: { [client]: { sid: client } } }, now() + 60,
+        (stored) => ({ ...stored, authorizations: { ...(stored!.authorizations as object), [client]: { sid: client } } })));
+      await Promise.all(saves);
+      assert.deepEqual(Object.keys((await storage.findPayload('Session', 'j-merge'))!.authorizations as object).sort(), ['a', 'b', 'c', 'd']);
+      await storage.saveSsoSession(session('u-merge', 'acct'));
+      const updated = await Promise.all(['x', 'y'].map((client) => storage.updateSsoSession('u-merge', (r) => ({ ...r!, clients: [...r!.clients, { client_id: client, sid: null, first_at: 0, last_at: 0 }] }))));
+      assert.equal(updated.length, 2);
+      assert.deepEqual((await storage.getSsoSession('u-merge'))!.clients.map((c) => c.client_id), ['a', 'x', 'y']);
+      await storage.endSession('u-merge');
+      assert.equal(await storage.updateSsoSession('u-merge', () => assert.fail('not called for an ended session')), undefined);
+    });
+
     it('takes browser reports only for deliveries awaiting them, and times out the rest', async () => {
       await storage.saveSsoSession(session('outbox-3', 'acct'));
       const t = Date.now();

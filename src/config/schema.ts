@@ -62,10 +62,16 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   logout: z.object({
     backchannel: z.object({
-      /** One attempt's timeout (connect + response). */
+      /** One attempt's timeout: connect, headers and the whole body. */
       timeout_ms: z.number().int().min(100).max(120_000).default(5_000),
       /** Deliveries in flight at once, per node. */
       concurrency: z.number().int().min(1).max(10_000).default(128),
+      /** Deliveries in flight at once to one logout URL, per node: a slow application holds no more. */
+      per_target_concurrency: z.number().int().min(1).max(10_000).default(16),
+      /** Consecutive failed attempts (timeout, refused, 5xx) that open a target's circuit. */
+      circuit_failure_threshold: z.number().int().min(1).max(1_000).default(5),
+      /** How long an open circuit sends nothing before one probe; doubles per failed probe up to max_backoff_ms. */
+      circuit_open_ms: z.number().int().min(10).default(30_000),
       /** Retries stop this long after the logout; the delivery is then failed. */
       deadline_seconds: z.number().int().min(1).default(24 * 3600),
       initial_backoff_ms: z.number().int().min(1).default(1_000),

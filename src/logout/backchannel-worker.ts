@@ -6,7 +6,8 @@ import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
 import type { LogoutEvents } from './events.ts';
 import type { LogoutTokenSigner } from './logout-token.ts';
 import type { LogoutMetrics } from './metrics.ts';
-import { postForm } from './post-form.ts';
+import { AttemptTimeout, postForm } from './post-form.ts';
+import { TargetGate } from './target-gate.ts';
 
 type Settings = AdieuConfig['logout']['backchannel'];
 
@@ -29,6 +30,7 @@ export class BackchannelWorker {
   #again = false;
   #stopped = false;
   readonly #idle = new Set<() => void>();
+  readonly #gate: TargetGate;
 
   constructor(
     private readonly storage: Storage,
@@ -40,6 +42,12 @@ export class BackchannelWorker {
     private readonly onSettled: (logoutId: string) => Promise<void>,
   ) {
     this.#sign = signer;
+    this.#gate = new TargetGate({
+      perTargetConcurrency: settings.per_target_concurrency,
+      failureThreshold: settings.circuit_failure_threshold,
+      openMs: settings.circuit_open_ms,
+      maxOpenMs: Math.max(settings.circuit_open_ms, settings.max_backoff_ms),
+    });
     this.#agent = new Agent({
       keepAliveTimeout: 30_000,
       connect: { timeout: settings.timeout_ms },
@@ -48,9 +56,28 @@ export class BackchannelWorker {
     });
   }
 
-  /** A lease a little longer than one attempt can take, so a live sender is never overtaken. */
+  /**
+   * A claim's lease: twice what one attempt may take (its whole-attempt deadline is timeout_ms),
+   * so a live attempt has always ended before another node may take the delivery over.
+   */
   get leaseMs() {
     return this.settings.timeout_ms * 2 + 1_000;
+  }
+
+  /** Takes a slot at the delivery's target for an attempt this node will make (see TargetGate). */
+  admit(target: string): boolean {
+    return this.#gate.admit(target, Date.now()).ok;
+  }
+
+  /** Gives back reserved worker slots and admitted targets of attempts that will not be made. */
+  unreserve(slots: number, targets: string[] = []) {
+    this.#reserved -= slots;
+    for (const t of targets) this.#gate.cancel(t);
+  }
+
+  /** Targets whose circuit is open or half-open (metrics). */
+  openCircuits() {
+    return this.#gate.openCircuits(Date.now());
   }
 
   start() {
@@ -104,43 +131,73 @@ export class BackchannelWorker {
     for (const d of deliveries) this.#start(d, tokens?.get(d.id));
   }
 
+  /** Sends a claimed delivery whose target admitted it. */
   #start(d: Delivery, token?: Promise<string>) {
     this.#inFlight++;
     this.#deliver(d, token).catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
-      .finally(() => {
-        this.#inFlight--;
-        if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
-        // freed capacity: look again at once when the last claim filled every slot
-        if (!this.#stopped && this.#inFlight + this.#reserved === this.settings.concurrency - 1) this.kick();
-      });
+      .finally(() => this.#attemptEnded());
+  }
+
+  #attemptEnded() {
+    this.#inFlight--;
+    if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
+    // freed capacity: look again at once when the last claim filled every slot
+    if (!this.#stopped && this.#inFlight + this.#reserved === this.settings.concurrency - 1) this.kick();
   }
 
   async #tick() {
     for (;;) {
       const capacity = this.settings.concurrency - this.#inFlight - this.#reserved;
       if (capacity <= 0 || this.#stopped) return;
-      const claimed = await this.storage.claimDeliveries(this.nodeId, Date.now(), this.leaseMs, capacity);
-      for (const d of claimed) this.#start(d);
+      const now = Date.now();
+      const claimed = await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, capacity, this.#gate.blocked(now));
+      const giveBack: string[] = [];
+      for (const d of claimed) {
+        const admitted = this.#gate.admit(d.target!, now);
+        if (admitted.ok) this.#start(d);
+        // claimed only because its deadline passed while its target was blocked: no attempt
+        else if (now >= d.deadline_at) this.#giveUp(d, admitted.reason);
+        else giveBack.push(d.id); // its target filled up within this claim
+      }
+      if (giveBack.length) await this.storage.releaseClaims(this.nodeId, giveBack);
       if (claimed.length < capacity) return;
     }
   }
 
-  async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; error: string | null }> {
+  #giveUp(d: Delivery, reason: 'busy' | 'circuit_open') {
+    const attempts = d.attempts - 1; // the claim counted an attempt that was not made
+    const why = reason === 'circuit_open'
+      ? `its circuit is open after ${this.settings.circuit_failure_threshold} consecutive failures`
+      : 'its logout URL was busy with other deliveries';
+    this.#inFlight++;
+    this.#record(() => ({ status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; ${why}`, next_attempt_at: Date.now(), completed_at: Date.now() }), d.id)
+      .then((recorded) => recorded && this.#finished(d, recorded))
+      .catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
+      .finally(() => this.#attemptEnded());
+  }
+
+  /** One attempt; `answered` tells the target's circuit whether the application responded. */
+  async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; answered: boolean; error: string | null }> {
+    let token: string;
     try {
-      const token = await (presigned ?? this.#sign(d));
+      token = await (presigned ?? this.#sign(d));
+    } catch (err) {
+      return { ok: false, permanent: false, answered: true, error: `signing the logout token failed: ${(err as Error).message}` };
+    }
+    try {
       // a JWS is base64url and dots: nothing to encode
-      const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT);
-      if (status === 200 || status === 204) return { ok: true, permanent: false, error: null };
+      const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT, this.settings.timeout_ms);
+      if (status === 200 || status === 204) return { ok: true, permanent: false, answered: true, error: null };
       const error = `HTTP ${status}${text ? `: ${text}` : ''}`;
       // Back-Channel Logout 1.0 §2.8: 400 means the RP refused this token; retrying would not help
-      return { ok: false, permanent: status === 400, error };
+      return { ok: false, permanent: status === 400, answered: status < 500 && status !== 429, error };
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;
-      const error = e.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+      const error = err instanceof AttemptTimeout || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
         ? `timed out after ${this.settings.timeout_ms} ms`
         : `${code ?? e.name}: ${e.message}`;
-      return { ok: false, permanent: false, error };
+      return { ok: false, permanent: false, answered: false, error };
     }
   }
 
@@ -161,6 +218,12 @@ export class BackchannelWorker {
     } finally {
       this.#awaitingAnswer--;
     }
+    const circuit = this.#gate.release(d.target!, result.answered, Date.now());
+    if (circuit) {
+      this.metrics.circuits.inc({ transition: circuit });
+      this.events.publish(circuit === 'opened' ? 'circuit.opened' : 'circuit.closed', { target: d.target! });
+    }
+    const open = this.#gate.circuit(d.target!, Date.now()) !== 'closed';
     const attempts = d.attempts; // counted when claimed
     const recorded = await this.#record((now) => {
       const retryAt = now + this.backoff(attempts);
@@ -169,12 +232,18 @@ export class BackchannelWorker {
       if (retryAt > d.deadline_at) {
         return { status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; last: ${result.error}`, next_attempt_at: now, completed_at: now };
       }
-      return { status: 'retrying', attempts, last_error: result.error, next_attempt_at: retryAt, completed_at: null };
+      const error = open ? `${result.error} (circuit open: sending again after a probe succeeds)` : result.error;
+      return { status: 'retrying', attempts, last_error: error, next_attempt_at: retryAt, completed_at: null };
     }, d.id);
     if (!recorded) {
       this.logger.warn({ delivery_id: d.id }, 'delivery lease lost; another node owns it now');
       return;
     }
+    this.#finished(d, recorded);
+  }
+
+  /** Metrics, events and the logout's completion after an outcome was recorded. */
+  #finished(d: Delivery, recorded: { outcome: AttemptOutcome; now: number }) {
     const { outcome, now } = recorded;
     const latency = outcome.completed_at === null ? null : outcome.completed_at - d.created_at;
     const updated: Delivery = { ...d, ...outcome, latency_ms: latency, updated_at: now };

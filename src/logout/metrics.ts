@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Storage } from '../storage/types.ts';
 
 /** Prometheus metrics for logout propagation; one registry per server instance. */
-export function createLogoutMetrics(storage: Storage) {
+export function createLogoutMetrics(storage: Storage, openCircuits: () => number = () => 0) {
   const registry = new Registry();
   const latency = new Histogram({
     name: 'adieu_logout_delivery_latency_seconds',
@@ -29,6 +29,20 @@ export function createLogoutMetrics(storage: Storage) {
     labelNames: ['trigger'] as const,
     registers: [registry],
   });
+  const circuits = new Counter({
+    name: 'adieu_logout_circuit_opened_total',
+    help: 'Back-channel logout URLs whose circuit opened (consecutive failures) or closed again (a probe succeeded), on this node',
+    labelNames: ['transition'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'adieu_logout_circuits_open',
+    help: 'Back-channel logout URLs this node is not sending to (circuit open or probing)',
+    registers: [registry],
+    collect() {
+      this.set(openCircuits());
+    },
+  });
   new Gauge({
     name: 'adieu_logout_queue_depth',
     help: 'Back-channel deliveries not yet final, by status (shared across nodes: read from storage)',
@@ -40,7 +54,7 @@ export function createLogoutMetrics(storage: Storage) {
       for (const status of ['pending', 'delivering', 'retrying']) this.set({ status }, depth[status] ?? 0);
     },
   });
-  return { registry, latency, outcomes, attempts, logouts };
+  return { registry, latency, outcomes, attempts, logouts, circuits };
 }
 
 export type LogoutMetrics = ReturnType<typeof createLogoutMetrics>;

@@ -15,6 +15,11 @@ describe('postForm', () => {
     const path = req.url!.split('?')[0];
     if (path === '/ok') res.writeHead(200).end('ignored');
     else if (path === '/empty') res.writeHead(204).end();
+    else if (path === '/drip') {
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('.'), 50);
+      res.once('close', () => clearInterval(timer));
+    }
     else res.writeHead(503).end('x'.repeat(100_000));
   });
   const agent = new Agent();
@@ -30,12 +35,19 @@ describe('postForm', () => {
   });
 
   it('POSTs the form and reports the status; keeps only the start of an error body', async () => {
-    assert.deepEqual(await postForm(agent, `${base}/ok?q=1`, 'logout_token=a.b.c', 300), { status: 200, text: '' });
-    assert.deepEqual(await postForm(agent, `${base}/empty`, 'logout_token=a.b.c', 300), { status: 204, text: '' });
-    const failed = await postForm(agent, `${base}/busy`, 'logout_token=a.b.c', 300);
+    assert.deepEqual(await postForm(agent, `${base}/ok?q=1`, 'logout_token=a.b.c', 300, 5000), { status: 200, text: '' });
+    assert.deepEqual(await postForm(agent, `${base}/empty`, 'logout_token=a.b.c', 300, 5000), { status: 204, text: '' });
+    const failed = await postForm(agent, `${base}/busy`, 'logout_token=a.b.c', 300, 5000);
     assert.equal(failed.status, 503);
     assert.equal(failed.text, 'x'.repeat(300));
     assert.deepEqual(seen[0], { path: '/ok?q=1', type: 'application/x-www-form-urlencoded', body: 'logout_token=a.b.c' });
+  });
+
+  it('bounds the whole attempt: an answer that trickles forever times out', async () => {
+    const started = Date.now();
+    await assert.rejects(postForm(agent, `${base}/drip`, 'a=b', 300, 400), (err: Error & { code?: string }) => err.code === 'ADIEU_ATTEMPT_TIMEOUT');
+    const took = Date.now() - started;
+    assert.ok(took >= 400 && took < 2000, `gave up at the deadline (${took} ms)`);
   });
 
   it('rejects when nothing listens', async () => {
@@ -44,6 +56,6 @@ describe('postForm', () => {
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     closed.close();
-    await assert.rejects(postForm(agent, `http://127.0.0.1:${port}/x`, 'a=b', 300), (err: Error & { code?: string }) => err.code === 'ECONNREFUSED');
+    await assert.rejects(postForm(agent, `http://127.0.0.1:${port}/x`, 'a=b', 300, 5000), (err: Error & { code?: string }) => err.code === 'ECONNREFUSED');
   });
 });

@@ -17,12 +17,30 @@ const OK = (status: number) => status === 200 || status === 204;
  * undici 7's core takes the handler methods below (its `request()` uses them too); the types
  * mark them deprecated in favour of controller-based ones that `Agent.dispatch` does not yet take.
  */
-export function postForm(agent: Agent, target: string, body: string, errorBodyLimit: number): Promise<PostResult> {
+export class AttemptTimeout extends Error {
+  readonly code = 'ADIEU_ATTEMPT_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'AttemptTimeout';
+  }
+}
+
+/**
+ * `timeoutMs` bounds the whole attempt (connect, headers and body): undici's own timeouts are
+ * per phase and per chunk, so an answer that trickles a byte at a time would never end.
+ */
+export function postForm(agent: Agent, target: string, body: string, errorBodyLimit: number, timeoutMs: number): Promise<PostResult> {
   const url = new URL(target);
   return new Promise((resolve, reject) => {
     let status = 0;
     const chunks: Buffer[] = [];
     let kept = 0;
+    let abort: ((reason: Error) => void) | undefined;
+    const timeout = new AttemptTimeout(timeoutMs);
+    const timer = setTimeout(() => {
+      abort?.(timeout);
+      reject(timeout);
+    }, timeoutMs);
     agent.dispatch({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
@@ -30,7 +48,9 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
       body,
     }, {
-      onConnect() {},
+      onConnect(abortRequest: (reason: Error) => void) {
+        abort = abortRequest;
+      },
       onUpgrade() {},
       onHeaders(statusCode: number) {
         status = statusCode;
@@ -44,9 +64,13 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
         return true;
       },
       onComplete() {
+        clearTimeout(timer);
         resolve({ status, text: OK(status) ? '' : Buffer.concat(chunks).toString('utf8').slice(0, errorBodyLimit) });
       },
-      onError: reject,
+      onError(err: Error) {
+        clearTimeout(timer);
+        reject(err);
+      },
     });
   });
 }

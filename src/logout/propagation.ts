@@ -38,7 +38,7 @@ export class LogoutPropagation {
     private readonly logger: Logger,
   ) {
     this.events = new LogoutEvents(logger);
-    this.metrics = createLogoutMetrics(storage);
+    this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits());
     const bc = config.logout.backchannel;
     this.#checkHost = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
     this.worker = new BackchannelWorker(storage, bc, signer, this.events, this.metrics, logger, (id) => this.settle(id));
@@ -72,7 +72,8 @@ export class LogoutPropagation {
       return produced.plan;
     };
     const release = () => {
-      if (produced?.plan.claim) this.worker.dispatch([], produced.plan.claim.ids.size);
+      const claim = produced?.plan.claim;
+      if (claim) this.worker.unreserve(claim.ids.size, produced!.plan.deliveries.filter((d) => claim.ids.has(d.id)).map((d) => d.target!));
       produced = undefined;
     };
     const started = () => (produced ? this.#started(produced.plan, produced.tokens) : Promise.resolve());
@@ -93,12 +94,15 @@ export class LogoutPropagation {
     const ids = new Set<string>();
     for (const d of plan.deliveries) {
       if (ids.size === free) break;
-      if (d.channel !== 'backchannel' || d.status !== 'pending') continue;
+      // a target that is busy or failing is left to the worker's claims
+      if (d.channel !== 'backchannel' || d.status !== 'pending' || !this.worker.admit(d.target!)) continue;
       d.status = 'delivering';
       d.attempts = 1;
       ids.add(d.id);
       tokens.set(d.id, this.worker.sign(d));
     }
+    this.worker.unreserve(free - ids.size);
+    if (ids.size === 0) return { plan, tokens };
     return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids } }, tokens };
   }
 

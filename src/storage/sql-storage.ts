@@ -431,13 +431,15 @@ export class SqlStorage implements Storage {
     return CompiledQuery.raw(sql, parameters);
   }
 
-  async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]> {
+  async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = []): Promise<Delivery[]> {
     let due = this.db.selectFrom('deliveries').select('id')
       .where('channel', '=', 'backchannel')
       .where('status', 'in', ['pending', 'retrying', 'delivering'])
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
       .orderBy('next_attempt_at').limit(limit);
+    const skip = skipTargets.slice(0, ROWS_PER_STATEMENT);
+    if (skip.length) due = due.where((eb) => eb.or([eb('target', 'not in', skip), eb('deadline_at', '<=', now)]));
     if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
     const rows = await this.db.updateTable('deliveries')
       .set((eb) => ({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now, attempts: eb('attempts', '+', 1) }))
@@ -445,6 +447,20 @@ export class SqlStorage implements Storage {
       .returningAll()
       .execute();
     return rows.map(toDelivery);
+  }
+
+  async releaseClaims(nodeId: string, ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+      await this.db.updateTable('deliveries')
+        .set((eb) => ({
+          status: eb.case().when('attempts', '<=', 1).then('pending').else('retrying').end(),
+          attempts: eb('attempts', '-', 1),
+          claimed_by: null,
+          claimed_until: null,
+        }))
+        .where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+        .execute();
+    }
   }
 
   async finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>> {

@@ -210,9 +210,12 @@ export interface Storage {
    * Claims due back-channel deliveries for this node (exactly one claimant per row: row locks
    * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
    * lease ran out (their node died mid-send) are claimable again. Claiming counts an attempt,
-   * so an attempt lost with its node still shows in `attempts`.
+   * so an attempt lost with its node still shows in `attempts`. Rows for `skipTargets` (busy or
+   * failing applications) are left unless their deadline has passed.
    */
-  claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number): Promise<Delivery[]>;
+  claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets?: string[]): Promise<Delivery[]>;
+  /** Gives claims back unattempted (the attempt count they took is returned too). */
+  releaseClaims(nodeId: string, ids: string[]): Promise<void>;
   /**
    * Records attempts' outcomes (one transaction) where this node still holds the claim;
    * returns the ids it recorded. A row whose lease another node took over is left alone.

@@ -7,7 +7,8 @@ export type Behaviour =
   | { kind: 'healthy' }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'sequence'; statuses: number[] } // then 200
-  | { kind: 'hold' }; // never answers until release()
+  | { kind: 'hold' } // never answers until release()
+  | { kind: 'drip'; intervalMs: number }; // 200 headers, then one byte every intervalMs, never ending
 
 export interface Received {
   claims: JWTPayload;
@@ -112,6 +113,13 @@ export class LogoutReceiver {
     if (behaviour.kind === 'hold') {
       req.socket.once('close', () => { this.heldAbandoned++; });
       await new Promise<void>((r) => this.#held.push(r));
+    }
+    if (behaviour.kind === 'drip') {
+      entry.status = 200;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('.'), behaviour.intervalMs);
+      req.socket.once('close', () => clearInterval(timer));
+      return;
     }
     if (behaviour.kind === 'sequence') status = behaviour.statuses.shift() ?? 200;
     entry.status = status;
