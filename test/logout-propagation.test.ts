@@ -218,6 +218,36 @@ describe('every way a session ends propagates the same way', () => {
   });
 });
 
+describe('what an application answers stays with the admin', () => {
+  it('shows the person a status class only, and the admin a sanitised excerpt', async () => {
+    const { idp, receiver } = await idpWithReceiver((r) => ({
+      logout: { ...FAST_RETRIES, backchannel: { ...FAST_RETRIES.backchannel, deadline_seconds: 1 } },
+      clients: [testClient('leaky', { backchannel_logout_uri: r.url('leaky') })],
+    }));
+    receiver.behaviours.set('leaky', { kind: 'error', status: 500, body: 'PG error: connect to db-password=hunter2@10.0.0.5 failed\n  at Pool.connect' });
+    try {
+      const ua = new UserAgent();
+      await signIn(ua, idp.issuer, testClient('leaky'));
+      const res = await ua.fetch(`${idp.issuer}/v2/logout`);
+      const pageUrl = new URL(res.headers.get('location')!, idp.issuer);
+      const statusUrl = new URL(`${pageUrl.pathname}/status${pageUrl.search}`, idp.issuer);
+      const status = await waitFor(async () => {
+        const s = await (await fetch(statusUrl)).json() as any;
+        return s.status !== 'in_progress' && s;
+      }, 8000, 'the logout to complete');
+      assert.equal(status.deliveries[0].status_text, 'could not be reached');
+      const seenByPerson = JSON.stringify(status) + await (await ua.fetch(pageUrl)).text();
+      assert.doesNotMatch(seenByPerson, /hunter2|db-password|PG error/);
+      const admin = (await api(idp, `/logouts/${status.id}`)).body.deliveries[0];
+      assert.match(admin.last_error, /HTTP 500: PG error: connect to db-password=\[redacted\]/);
+      assert.doesNotMatch(admin.last_error, /hunter2/);
+    } finally {
+      await idp.close();
+      await receiver.stop();
+    }
+  });
+});
+
 describe('logout channels without a browser, and the host policy', () => {
   let idp: TestIdp;
   let receiver: LogoutReceiver;

@@ -6,6 +6,7 @@ import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
 import type { LogoutEvents } from './events.ts';
 import type { LogoutTokenSigner } from './logout-token.ts';
 import type { LogoutMetrics } from './metrics.ts';
+import { sanitizedExcerpt } from './excerpt.ts';
 import { AttemptTimeout, postForm } from './post-form.ts';
 import { TargetGate } from './target-gate.ts';
 
@@ -188,7 +189,8 @@ export class BackchannelWorker {
       // a JWS is base64url and dots: nothing to encode
       const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT, this.settings.timeout_ms);
       if (status === 200 || status === 204) return { ok: true, permanent: false, answered: true, error: null };
-      const error = `HTTP ${status}${text ? `: ${text}` : ''}`;
+      const excerpt = text && sanitizedExcerpt(text);
+      const error = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
       // Back-Channel Logout 1.0 §2.8: 400 means the RP refused this token; retrying would not help
       return { ok: false, permanent: status === 400, answered: status < 500 && status !== 429, error };
     } catch (err) {

@@ -47,11 +47,15 @@ function tone(status: string) {
   return 'wait';
 }
 
+/**
+ * What the person who signed out sees of a delivery: the application and a status class, never
+ * what the application answered (error pages leak secrets); the admin's view adds that.
+ */
 export function deliveryView(d: Delivery) {
   return {
     id: d.id, client_id: d.client_id, client_name: d.client_name ?? d.client_id, channel: d.channel,
     status: d.status, status_text: STATUS_TEXT[d.status] ?? d.status, tone: tone(d.status),
-    attempts: d.attempts, last_error: d.last_error, final: FINAL_STATUSES.has(d.status),
+    attempts: d.attempts, final: FINAL_STATUSES.has(d.status),
   };
 }
 

@@ -17,7 +17,7 @@ function recordView(l: LogoutRecord) {
 function deliveryDetail(d: Delivery) {
   const view = deliveryView(d);
   return {
-    ...view, target: d.target, sid: d.sid, latency_ms: d.latency_ms,
+    ...view, last_error: d.last_error, target: d.target, sid: d.sid, latency_ms: d.latency_ms,
     next_attempt_at: view.final ? null : iso(d.next_attempt_at), deadline_at: iso(d.deadline_at),
     created_at: iso(d.created_at), completed_at: iso(d.completed_at),
   };

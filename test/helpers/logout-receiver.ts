@@ -8,7 +8,8 @@ export type Behaviour =
   | { kind: 'slow'; delayMs: number }
   | { kind: 'sequence'; statuses: number[] } // then 200
   | { kind: 'hold' } // never answers until release()
-  | { kind: 'drip'; intervalMs: number }; // 200 headers, then one byte every intervalMs, never ending
+  | { kind: 'drip'; intervalMs: number } // 200 headers, then one byte every intervalMs, never ending
+  | { kind: 'error'; status: number; body: string }; // always answers this
 
 export interface Received {
   claims: JWTPayload;
@@ -119,6 +120,11 @@ export class LogoutReceiver {
       res.writeHead(200, { 'content-type': 'text/plain' });
       const timer = setInterval(() => res.write('.'), behaviour.intervalMs);
       req.socket.once('close', () => clearInterval(timer));
+      return;
+    }
+    if (behaviour.kind === 'error') {
+      entry.status = behaviour.status;
+      res.writeHead(behaviour.status, { 'content-type': 'text/plain' }).end(behaviour.body);
       return;
     }
     if (behaviour.kind === 'sequence') status = behaviour.statuses.shift() ?? 200;

@@ -85,7 +85,7 @@
           for (const d of status.deliveries) {
             if (frameInfo.has(d.id) && !d.final) continue; // the frame is ours to judge
             views.set(d.id, d);
-            paint(d.id, d.status, d.status_text, d.tone, d.last_error);
+            paint(d.id, d.status, d.status_text, d.tone);
           }
           maybeFinish();
         }
