@@ -20,6 +20,10 @@ describe('configuration errors name the path and the problem', () => {
     [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['http://x/cb'], backchannel_logout_url: 'http://x' }] }, /clients\.0\.backchannel_logout_url: unknown field/],
     [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['javascript:alert(1)'] }] }, /clients\.0\.redirect_uris\.0: must be an absolute http\(s\) URL/],
     [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['http://x/cb'] }, { client_id: 'a', redirect_uris: ['http://x/cb'] }] }, /clients\.1\.client_id: duplicate client_id a/],
+    // a ; in a host name would end the logout page's CSP directive and start another
+    [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['http://x/cb'], frontchannel_logout_uri: 'http://x;sandbox/fcl' }] }, /clients\.0\.frontchannel_logout_uri: must be an absolute http\(s\) URL/],
+    [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['http://x/cb'], logout_url: "http://x/a'b" }] }, /clients\.0\.logout_url: /],
+    [{ ...base, clients: [{ client_id: 'a', redirect_uris: ['http://x/cb'], web_origins: ['http://x,y'] }] }, /clients\.0\.web_origins\.0: must be an origin/],
     [{ ...base, users: [{ username: 'm', password: 'short' }] }, /users\.0\.password: /],
     [{ ...base, connections: [{ type: 'oidc', name: 'X', issuer: 'not a url', client_id: 'c' }] }, /connections\.0\.issuer: /],
     [{ ...base, connections: [{ type: 'oidc', name: 'X', issuer: 'http://localhost:1', client_id: 'c' }], users: [{ username: 'm', password: 'long-enough' }] }, /users\.0\.connection: must name a database connection/],

@@ -248,6 +248,27 @@ describe('what an application answers stays with the admin', () => {
   });
 });
 
+describe('the logout page CSP', () => {
+  it('is built from safe origins only, whatever a stored registration holds', async () => {
+    const idp = await startIdp({ clients: [testClient('fine', { frontchannel_logout_uri: 'http://localhost:9/fine/fcl' })] });
+    try {
+      // written past validation, as a row from before it would be
+      await idp.adieu.storage.putClient('bad', { ...testClient('bad'), frontchannel_logout_uri: 'http://x;sandbox allow-scripts/fcl' }, 'api');
+      const ua = new UserAgent();
+      await signIn(ua, idp.issuer, testClient('fine'));
+      await signIn(ua, idp.issuer, testClient('bad'));
+      const res = await ua.fetch(`${idp.issuer}/v2/logout`);
+      const page = await ua.fetch(new URL(res.headers.get('location')!, idp.issuer));
+      const csp = page.headers.get('content-security-policy')!;
+      assert.match(csp, /frame-src http:\/\/localhost:9;/);
+      assert.doesNotMatch(csp, /sandbox|x;/);
+      assert.doesNotMatch(await page.text(), /x;sandbox/, 'the unsafe URL is not framed');
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
 describe('logout channels without a browser, and the host policy', () => {
   let idp: TestIdp;
   let receiver: LogoutReceiver;

@@ -4,14 +4,24 @@ import { z } from 'zod';
 // (`sso`, `web_origins`, `allowed_logout_urls`, `logout_url`). Unknown fields are rejected,
 // so a typo never silently disables a logout channel.
 
+/**
+ * An http(s) origin whose serialisation is safe to put in a header such as a CSP source list:
+ * a DNS name or IP literal, no `;`, `,`, quotes or spaces (WHATWG URL parsing lets `;` into
+ * host names, which would end a CSP directive and start another).
+ */
+export function isSafeOrigin(origin: string): boolean {
+  return /^https?:\/\/(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/.test(origin);
+}
+
 const httpUrl = z.string().max(2048).refine((value) => {
   const url = URL.parse(value);
-  return !!url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.hash;
-}, { message: 'must be an absolute http(s) URL without a fragment' });
+  return !!url && (url.protocol === 'https:' || url.protocol === 'http:') && !url.hash && isSafeOrigin(url.origin)
+    && !/[\s"'<>\\^`{|}]/.test(value);
+}, { message: 'must be an absolute http(s) URL without a fragment, with a plain host name (no spaces, quotes or ;)' });
 
 const origin = z.string().max(2048).refine((value) => {
   const url = URL.parse(value);
-  return !!url && (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  return !!url && (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value && isSafeOrigin(value);
 }, { message: 'must be an origin: scheme://host[:port] with no path' });
 
 export const clientMetadataSchema = z.object({

@@ -8,6 +8,7 @@ import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
 import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, type Storage } from '../storage/types.ts';
+import { isSafeOrigin } from '../clients/metadata.ts';
 import { browserLogoutUrl } from './frontchannel-url.ts';
 import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } from './federated.ts';
 import type { LogoutPropagation } from './propagation.ts';
@@ -95,9 +96,14 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
 
   router.get('/logout/:id', async (ctx) => {
     const logout = await load(ctx);
+    // only URLs whose origin serialises safely into the CSP are framed (registration refuses
+    // the others; this holds for rows stored before it did)
     const frames = logout.deliveries.filter((d) => d.status === 'awaiting_browser')
-      .map((d) => ({ id: d.id, url: browserLogoutUrl(d, config.issuer) }));
-    const origins = [...new Set(frames.map((f) => new URL(f.url).origin))];
+      .flatMap((d) => {
+        const url = browserLogoutUrl(d, config.issuer);
+        return url && isSafeOrigin(url.origin) ? [{ id: d.id, url: url.href, origin: url.origin }] : [];
+      });
+    const origins = [...new Set(frames.map((f) => f.origin))];
     const continueUrl = `/logout/${logout.id}/continue?token=${logout.page_token}`;
     const data = {
       id: logout.id,
@@ -105,7 +111,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
       timeoutMs: config.logout.frontchannel.timeout_ms,
       continueUrl,
       hasReturn: !!logout.return_to || !!(await storage.findPayload(PENDING_FEDERATED, logout.id)),
-      frames,
+      frames: frames.map(({ id, url }) => ({ id, url })),
       deliveries: logout.deliveries.map(deliveryView),
     };
     ctx.type = 'html';
