@@ -100,6 +100,13 @@ describe('management API', () => {
     await problem(await api('/users', { method: 'POST', json: { username: 'short', password: 'x' } }), 400);
     await problem(await api('/users', { method: 'POST', json: { username: 'u', password: 'long-enough-pw', connection: 'nope' } }), 400);
     await problem(await api('/users?limit=0'), 400);
+    for (const [query, named] of [
+      ['offset=1e21', /offset: must be a whole number/], ['offset=99999999999', /offset: /], ['limit=-1', /limit: /],
+      ['limit=1&limit=2', /limit: must be given once/], ['colour=blue', /colour: unknown field/], ['connection=', /connection: /],
+    ] as const) {
+      assert.match((await problem(await api(`/users?${query}`), 400)).detail, named, query);
+    }
+    for (const query of ['offset=1e21', 'status=completed&status=completed', 'user_id=', 'page=2']) await problem(await api(`/logouts?${query}`), 400);
     const list = await (await api('/users?limit=500')).json() as any;
     assert.ok(list.users.some((u: any) => u.id === john.id));
 

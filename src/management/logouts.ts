@@ -2,9 +2,10 @@ import type Router from '@koa/router';
 import { deliveryView } from '../logout/page.ts';
 import { Problem } from '../http/problem.ts';
 import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
-import { pagination } from './validation.ts';
+import { paginationQuery, parseQuery } from './validation.ts';
+import { z } from 'zod';
 
-const STATUSES: LogoutStatus[] = ['in_progress', 'completed', 'completed_with_failures'];
+const STATUSES = ['in_progress', 'completed', 'completed_with_failures'] as const satisfies readonly LogoutStatus[];
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 function recordView(l: LogoutRecord) {
@@ -26,13 +27,12 @@ function deliveryDetail(d: Delivery) {
 /** Logout records and their deliveries: GET /logouts?user_id=&status=, GET /logouts/:id */
 export function logoutRoutes(router: Router, storage: Storage) {
   router.get('/logouts', async (ctx) => {
-    const { limit, offset } = pagination(ctx.query);
-    const status = ctx.query.status;
-    if (status !== undefined && !STATUSES.includes(status as LogoutStatus)) {
-      throw new Problem(400, 'Invalid query', `status must be one of ${STATUSES.join(', ')}`);
-    }
-    const userId = typeof ctx.query.user_id === 'string' ? ctx.query.user_id : undefined;
-    const logouts = await storage.listLogouts({ account_id: userId, status: status as LogoutStatus | undefined, limit, offset });
+    const { limit, offset, status, user_id } = parseQuery({
+      ...paginationQuery,
+      status: z.enum(STATUSES, `must be one of ${STATUSES.join(', ')}`).optional(),
+      user_id: z.string().min(1).max(256).optional(),
+    }, ctx.query);
+    const logouts = await storage.listLogouts({ account_id: user_id, status, limit, offset });
     ctx.body = { logouts: logouts.map(recordView), limit, offset };
   });
 

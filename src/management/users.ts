@@ -6,7 +6,7 @@ import type { SessionEnder } from '../sessions/end-session.ts';
 import { UniqueViolation, type Storage } from '../storage/types.ts';
 import { createUser, hashPassword, publicUser } from '../users/accounts.ts';
 import { objectBody } from './clients.ts';
-import { pagination, parseInput } from './validation.ts';
+import { paginationQuery, parseInput, parseQuery } from './validation.ts';
 
 const newUserSchema = z.object({
   username: z.string().trim().min(1).max(256),
@@ -33,8 +33,7 @@ export function userRoutes(router: Router, config: AdieuConfig, storage: Storage
   }
 
   router.get('/users', async (ctx) => {
-    const { limit, offset } = pagination(ctx.query);
-    const connection = typeof ctx.query.connection === 'string' ? ctx.query.connection : undefined;
+    const { limit, offset, connection } = parseQuery({ ...paginationQuery, connection: z.string().min(1).max(128).optional() }, ctx.query);
     ctx.body = { users: (await storage.listUsers({ connection, limit, offset })).map(publicUser), limit, offset };
   });
 
