@@ -248,6 +248,42 @@ describe('what an application answers stays with the admin', () => {
   });
 });
 
+describe('the host policy decides at every attempt, on the address connected to', () => {
+  it('refuses a retry queued before loopback was denied, and a name that resolves to loopback; neither is sent', async () => {
+    const { idp: first, receiver } = await idpWithReceiver(() => ({ logout: FAST_RETRIES }));
+    let idp = first;
+    try {
+      // registered through the API while loopback was allowed (config clients are checked again at start)
+      for (const [id, uri] of [['queued', receiver.url('queued')], ['byname', receiver.url('byname').replace('127.0.0.1', 'localhost')]]) {
+        const created = await api(idp, '/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(testClient(id!, { backchannel_logout_uri: uri })) });
+        assert.equal(created.status, 201);
+      }
+      receiver.behaviours.set('queued', { kind: 'sequence', statuses: [503] });
+      receiver.behaviours.set('byname', { kind: 'sequence', statuses: [503] });
+      const ua = new UserAgent();
+      let sub = '';
+      for (const id of ['queued', 'byname']) sub = (await signIn(ua, idp.issuer, testClient(id))).claims.sub as string;
+      await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
+      const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+      await waitFor(() => receiver.count('queued') === 1 && receiver.count('byname') === 1 || undefined, 5000, 'the first attempts');
+
+      // the admin denies loopback targets; the queued retries run on the new policy
+      idp.raw.logout = { ...FAST_RETRIES, backchannel: { ...FAST_RETRIES.backchannel, denied_hosts: ['loopback'] } };
+      idp = await idp.restart();
+      const done = await completedLogout(idp, record.id);
+      for (const d of done.deliveries) {
+        assert.equal(d.status, 'rejected', d.client_id);
+        assert.match(d.last_error, /^not sent: host .*denied by logout.backchannel.denied_hosts/);
+      }
+      assert.match(done.deliveries.find((d: any) => d.client_id === 'byname').last_error, /localhost \(127\.0\.0\.1\)/, 'decided on the resolved address');
+      assert.equal(receiver.count('queued') + receiver.count('byname'), 2, 'nothing more was sent');
+    } finally {
+      await idp.close();
+      await receiver.stop();
+    }
+  });
+});
+
 describe('the logout page CSP', () => {
   it('is built from safe origins only, whatever a stored registration holds', async () => {
     const idp = await startIdp({ clients: [testClient('fine', { frontchannel_logout_uri: 'http://localhost:9/fine/fcl' })] });

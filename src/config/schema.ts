@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { clientMetadataSchema } from '../clients/metadata.ts';
+import { invalidHostPattern } from '../logout/host-policy.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -8,6 +9,11 @@ export function isSecureContextUrl(value: string): boolean {
   const url = URL.parse(value);
   return !!url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)));
 }
+
+const hostPattern = z.string().min(1).max(300).superRefine((value, ctx) => {
+  const problem = invalidHostPattern(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const connectionSchema = z.discriminatedUnion('type', [
   z.object({
@@ -78,10 +84,10 @@ export const configSchema = z.object({
       max_backoff_ms: z.number().int().min(1).default(3_600_000),
       /** How often each node looks for due deliveries (a local logout also wakes it at once). */
       poll_interval_ms: z.number().int().min(10).default(500),
-      /** Host names (or *.suffix patterns) back-channel logout may reach; empty = any. */
-      allowed_hosts: z.array(z.string().min(1)).default([]),
-      /** Host names (or *.suffix patterns) it must never reach; wins over allowed_hosts. */
-      denied_hosts: z.array(z.string().min(1)).default([]),
+      /** Hosts back-channel logout may reach (names, *.suffix, IPs, CIDR ranges, loopback/private/link_local); empty = any. */
+      allowed_hosts: z.array(hostPattern).default([]),
+      /** Hosts it must never reach, by name or by the address a name resolves to; wins over allowed_hosts. */
+      denied_hosts: z.array(hostPattern).default([]),
     }).strict().prefault({}),
     frontchannel: z.object({
       /** How long the logout page waits for each application's frame before moving on. */

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { lookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
 import type { LogoutEvents } from './events.ts';
+import type { HostPolicy } from './host-policy.ts';
 import type { LogoutTokenSigner } from './logout-token.ts';
 import type { LogoutMetrics } from './metrics.ts';
 import { sanitizedExcerpt } from './excerpt.ts';
@@ -13,6 +16,23 @@ import { TargetGate } from './target-gate.ts';
 type Settings = AdieuConfig['logout']['backchannel'];
 
 const ERROR_BODY_LIMIT = 300;
+const HOST_REFUSED = 'ADIEU_HOST_REFUSED';
+
+/** A dns.lookup for net.connect that refuses addresses the host policy denies. */
+function policyLookup(policy: HostPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as LookupAddress[];
+      for (const a of list) {
+        const refused = policy.checkAddress(hostname, a.address);
+        if (refused) return callback(Object.assign(new Error(refused), { code: HOST_REFUSED }), '', 0);
+      }
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
+}
 const RECORD_BATCH_MS = 2;
 
 /**
@@ -37,6 +57,7 @@ export class BackchannelWorker {
     private readonly storage: Storage,
     private readonly settings: Settings,
     signer: LogoutTokenSigner,
+    private readonly policy: HostPolicy,
     private readonly events: LogoutEvents,
     private readonly metrics: LogoutMetrics,
     private readonly logger: Logger,
@@ -51,7 +72,9 @@ export class BackchannelWorker {
     });
     this.#agent = new Agent({
       keepAliveTimeout: 30_000,
-      connect: { timeout: settings.timeout_ms },
+      // the host policy decides on the address a name resolves to, when connecting (IP
+      // literals never reach a lookup: checkUrl decides on them before every attempt)
+      connect: { timeout: settings.timeout_ms, lookup: policyLookup(policy) },
       headersTimeout: settings.timeout_ms,
       bodyTimeout: settings.timeout_ms,
     });
@@ -179,6 +202,9 @@ export class BackchannelWorker {
 
   /** One attempt; `answered` tells the target's circuit whether the application responded. */
   async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; answered: boolean; error: string | null }> {
+    // checked at every attempt: a retry queued before the policy changed is not sent
+    const refused = this.policy.checkUrl(d.target!);
+    if (refused) return { ok: false, permanent: true, answered: true, error: `not sent: ${refused}` };
     let token: string;
     try {
       token = await (presigned ?? this.#sign(d));
@@ -196,6 +222,7 @@ export class BackchannelWorker {
     } catch (err) {
       const e = err as Error & { code?: string; cause?: { code?: string } };
       const code = e.code ?? e.cause?.code;
+      if (code === HOST_REFUSED) return { ok: false, permanent: true, answered: true, error: `not sent: ${e.cause?.code === HOST_REFUSED ? (e.cause as Error).message : e.message}` };
       const error = err instanceof AttemptTimeout || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
         ? `timed out after ${this.settings.timeout_ms} ms`
         : `${code ?? e.name}: ${e.message}`;

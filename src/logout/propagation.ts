@@ -4,7 +4,7 @@ import type { AdieuConfig } from '../config/schema.ts';
 import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
 import { BackchannelWorker } from './backchannel-worker.ts';
 import { LogoutEvents } from './events.ts';
-import { hostPolicy } from './host-policy.ts';
+import { hostPolicy, type HostPolicy } from './host-policy.ts';
 import { logoutTokenSigner } from './logout-token.ts';
 import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
 import { newLogoutId, planLogout } from './plan.ts';
@@ -28,7 +28,7 @@ export class LogoutPropagation {
   readonly events: LogoutEvents;
   readonly metrics: LogoutMetrics;
   readonly worker: BackchannelWorker;
-  readonly #checkHost: (target: string) => string | undefined;
+  readonly #policy: HostPolicy;
   #expiryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -40,8 +40,8 @@ export class LogoutPropagation {
     this.events = new LogoutEvents(logger);
     this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits());
     const bc = config.logout.backchannel;
-    this.#checkHost = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
-    this.worker = new BackchannelWorker(storage, bc, signer, this.events, this.metrics, logger, (id) => this.settle(id));
+    this.#policy = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
+    this.worker = new BackchannelWorker(storage, bc, signer, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
   }
 
   static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, logger: Logger) {
@@ -50,7 +50,7 @@ export class LogoutPropagation {
 
   /** Why a back-channel target would be refused, or undefined when it is allowed. */
   checkHost(target: string) {
-    return this.#checkHost(target);
+    return this.#policy.checkUrl(target);
   }
 
   /**
@@ -67,7 +67,7 @@ export class LogoutPropagation {
         now: Date.now(),
         backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
         browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
-        checkHost: this.#checkHost,
+        checkHost: (target) => this.#policy.checkUrl(target),
       }));
       return produced.plan;
     };
