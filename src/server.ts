@@ -9,6 +9,7 @@ import { normalizeClient } from './clients/metadata.ts';
 import type { AdieuConfig } from './config/schema.ts';
 import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
+import { pinRequestOrigin } from './http/origin.ts';
 import { Problem } from './http/problem.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
@@ -125,6 +126,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     ];
 
     const app = new Koa({ proxy: config.trust_proxy });
+    pinRequestOrigin(app.request, config.issuer);
     // what each request loaded of oidc-provider Sessions, for their merge on save (provider/adapter.ts)
     app.use((_ctx, next) => inRequestScope(next));
     app.use(errorHandler(logger));

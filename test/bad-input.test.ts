@@ -7,6 +7,7 @@ import { UserAgent } from './helpers/user-agent.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 
 describe('configuration errors name the path and the problem', () => {
   const base = { issuer: 'http://localhost:3000' };
@@ -182,4 +183,43 @@ describe('bad input on every endpoint gets a clear error and the server keeps se
     assert.equal((await fetch(`${idp.issuer}/health`)).status, 200);
     assert.equal((await signIn(new UserAgent(), idp.issuer, app1)).passwordPrompted, true);
   });
+});
+
+describe('absolute URLs come from the configured issuer, never from the request', () => {
+  /** A raw GET with a forged Host and X-Forwarded-* headers (fetch would set Host itself). */
+  function forged(url: string): Promise<{ status: number; location?: string; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(url, {
+        headers: { Host: 'evil.example', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Port': '8443' },
+      }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, body }));
+      });
+      req.on('error', reject).end();
+    });
+  }
+
+  for (const trust_proxy of [false, true]) {
+    it(`Host: evil.example changes nothing in discovery, JWKS address or redirects (trust_proxy ${trust_proxy})`, async () => {
+      const idp = await startIdp({ trust_proxy });
+      try {
+        const base = `http://127.0.0.1:${idp.port}`;
+        const discovery = JSON.parse((await forged(`${base}/.well-known/openid-configuration`)).body);
+        assert.equal(discovery.issuer, idp.issuer);
+        const urls = Object.entries(discovery).filter(([, v]) => typeof v === 'string' && /^https?:/.test(v as string));
+        assert.ok(urls.length >= 6, 'discovery lists endpoints');
+        for (const [name, value] of urls) assert.ok((value as string).startsWith(`${idp.issuer}/`) || value === idp.issuer, `${name}: ${value}`);
+        assert.doesNotMatch(JSON.stringify(discovery), /evil\.example/);
+
+        const app1 = testClient('app1');
+        const authorize = new URL(`${base}/authorize`);
+        for (const [k, v] of Object.entries({ client_id: 'app1', response_type: 'code', scope: 'openid', redirect_uri: app1.redirect_uris[0]!, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })) authorize.searchParams.set(k, v);
+        const res = await forged(authorize.href);
+        assert.equal(res.status, 303);
+        assert.doesNotMatch(res.location ?? '', /evil\.example/);
+      } finally {
+        await idp.close();
+      }
+    });
+  }
 });

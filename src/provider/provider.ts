@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { html, page, PAGE_CSP, SafeHtml, sendPage, sendSignedOut } from '../http/html.ts';
+import { pinRequestOrigin } from '../http/origin.ts';
 import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass } from './adapter.ts';
@@ -185,9 +186,10 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
   };
 
   const provider = new Provider(config.issuer, configuration);
-  // The issuer is validated to be https or http://localhost (a secure context for browsers):
-  // cookies are always Secure, also behind a TLS-terminating proxy and on localhost.
-  Object.defineProperty(provider.request, 'secure', { get: () => true });
+  // URLs come from the issuer, not from Host/X-Forwarded-Host. The issuer is validated to be https
+  // or http://localhost (a secure context for browsers): cookies are always Secure, also behind a
+  // TLS-terminating proxy and on localhost.
+  pinRequestOrigin(provider.request, config.issuer);
   provider.proxy = config.trust_proxy;
   // Every ID token carries sid: it is what lets an application match a front- or back-channel
   // logout to its local session, and Adieu's own logout channels do not live in oidc-provider.
