@@ -14,6 +14,7 @@ import { Problem } from './http/problem.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
 import { managementRouter } from './management/router.ts';
+import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts';
 import { validateClient } from './management/clients.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
@@ -40,6 +41,8 @@ export interface AdieuServer {
   events: LogoutPropagation['events'];
   logger: Logger;
   server: Server;
+  /** Where /metrics is served on its own listener (config metrics.listen), if it is. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -112,10 +115,6 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       ctx.body = "(()=>{const f=document.getElementById('op.logoutForm');const i=document.createElement('input');"
         + "i.type='hidden';i.name='logout';i.value='yes';f.appendChild(i);f.submit();})();";
     });
-    host.get('/metrics', async (ctx) => {
-      ctx.type = propagation.metrics.registry.contentType;
-      ctx.body = await propagation.metrics.registry.metrics();
-    });
 
     const routers = [
       host,
@@ -123,6 +122,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
       logoutPageRoutes({ config, storage, propagation, upstreams, logger }),
       managementRouter(config, provider, storage, ender, propagation),
+      publicMetricsRoutes(config, propagation.metrics.registry),
     ];
 
     const app = new Koa({ proxy: config.trust_proxy });
@@ -153,6 +153,10 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     server.listen(config.port, config.host);
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
+    const metricsListener = await startMetricsListener(config, propagation.metrics.registry).catch(async (err) => {
+      server.close();
+      throw err;
+    });
 
     const sweeper = setInterval(() => {
       sweepExpired(storage, ender).catch((err) => logger.error({ err }, 'expiry sweep failed'));
@@ -170,10 +174,14 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       events: propagation.events,
       logger,
       server,
+      metricsUrl: metricsListener?.url,
       async close() {
         clearInterval(sweeper);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const s of [server, metricsListener?.server]) {
+          if (!s) continue;
+          s.closeAllConnections();
+          await new Promise<void>((resolve) => s.close(() => resolve()));
+        }
         await propagation.stop();
         await storage.close();
       },

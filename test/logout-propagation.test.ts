@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { ADMIN_TOKEN, freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { ADMIN_TOKEN, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -124,7 +124,7 @@ describe('back-channel logout delivery', () => {
       assert.ok(events.includes(name), `${name} emitted`);
     }
     assert.equal(events.filter((e) => e === 'logout.completed').length, 1);
-    const metrics = await (await fetch(`${idp.issuer}/metrics`)).text();
+    const metrics = await scrapeMetrics(idp.issuer);
     assert.match(metrics, /adieu_logout_deliveries_total\{channel="backchannel",status="delivered"\} 4/);
     assert.match(metrics, /adieu_logout_deliveries_total\{channel="backchannel",status="rejected"\} 1/);
     assert.match(metrics, /adieu_logout_delivery_latency_seconds_count\{channel="backchannel",status="delivered"\} 4/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { ADMIN_TOKEN, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -66,7 +66,7 @@ describe('a slow-loris application among healthy ones', () => {
     assert.equal(attempts, receiver.count('loris'), 'one attempt for every request the application saw, never two at once');
     for (const l of done) for (const d of l.deliveries.filter((x: any) => x.client_id !== 'loris')) assert.equal(d.status, 'delivered');
 
-    const metrics = await (await fetch(`${idp.issuer}/metrics`)).text();
+    const metrics = await scrapeMetrics(idp.issuer);
     assert.match(metrics, /adieu_logout_circuit_opened_total\{[^}]*\} [1-9]/, 'the circuit opened');
   });
 });

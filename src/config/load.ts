@@ -15,6 +15,7 @@ export class ConfigError extends Error {
 export const ENV_OVERRIDES = {
   ADIEU_ADMIN_TOKEN: 'secrets.admin_token',
   ADIEU_COOKIE_KEYS: 'secrets.cookie_keys (comma-separated)',
+  ADIEU_METRICS_TOKEN: 'secrets.metrics_token',
   ADIEU_DATABASE_URL: 'storage (a postgres:// URL switches storage to PostgreSQL)',
   'ADIEU_CONNECTION_<NAME>_CLIENT_SECRET': 'connections[name].client_secret (NAME upper-cased, non-alphanumerics as _)',
   'ADIEU_CLIENT_<CLIENT_ID>_SECRET': 'clients[client_id].client_secret (likewise)',
@@ -27,6 +28,7 @@ function applyEnv(raw: any, env: NodeJS.ProcessEnv): any {
   const out = structuredClone(raw);
   if (env.ADIEU_ADMIN_TOKEN) (out.secrets ??= {}).admin_token = env.ADIEU_ADMIN_TOKEN;
   if (env.ADIEU_COOKIE_KEYS) (out.secrets ??= {}).cookie_keys = env.ADIEU_COOKIE_KEYS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.ADIEU_METRICS_TOKEN) (out.secrets ??= {}).metrics_token = env.ADIEU_METRICS_TOKEN;
   if (env.ADIEU_DATABASE_URL) out.storage = { kind: 'postgres', url: env.ADIEU_DATABASE_URL };
   for (const c of Array.isArray(out.connections) ? out.connections : []) {
     const secret = typeof c?.name === 'string' && env[`ADIEU_CONNECTION_${envKey(c.name)}_CLIENT_SECRET`];

@@ -57,7 +57,18 @@ export const configSchema = z.object({
   secrets: z.object({
     admin_token: z.string().min(16).optional(),
     cookie_keys: z.array(z.string().min(16)).optional(),
+    /** Bearer token Prometheus sends to /metrics; without it (or metrics.listen) /metrics is not served. */
+    metrics_token: z.string().min(16).optional(),
   }).strict().default({}),
+  metrics: z.object({
+    /** Serve /metrics on this separate listener (a private interface) instead of the public one. */
+    listen: z.object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535),
+    }).strict().optional(),
+    /** Queue depth is read from storage at most this often, however often /metrics is scraped. */
+    queue_depth_max_age_ms: z.number().int().min(0).max(3_600_000).default(5_000),
+  }).strict().prefault({}),
   session: z.object({
     /** Idle lifetime: a session unused this long ends (each sign-in to an application renews it). */
     idle_ttl_seconds: z.number().int().min(1).default(3 * 24 * 3600),

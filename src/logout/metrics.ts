@@ -1,8 +1,32 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Storage } from '../storage/types.ts';
 
+/**
+ * A value read at most once per `maxAge_ms`, however often it is asked for: scrapes (several
+ * Prometheus servers, a dashboard refreshing) share one read in flight and then its result. A
+ * failed read is not kept; the last good value is served until a read succeeds.
+ */
+export function cachedRead<T>(read: () => Promise<T>, maxAge_ms: number, now: () => number = Date.now): () => Promise<T> {
+  let value: { at_ms: number; value: T } | undefined;
+  let inFlight: Promise<T> | undefined;
+  return async () => {
+    if (value && now() - value.at_ms < maxAge_ms) return value.value;
+    inFlight ??= read().then((v) => {
+      value = { at_ms: now(), value: v };
+      return v;
+    }).finally(() => { inFlight = undefined; });
+    try {
+      return await inFlight;
+    } catch (err) {
+      if (value) return value.value;
+      throw err;
+    }
+  };
+}
+
 /** Prometheus metrics for logout propagation; one registry per server instance. */
-export function createLogoutMetrics(storage: Storage, openCircuits: () => number = () => 0) {
+export function createLogoutMetrics(storage: Storage, openCircuits: () => number = () => 0, queueDepthMaxAge_ms = 5_000) {
+  const queueDepth = cachedRead(() => storage.deliveryQueueDepth(), queueDepthMaxAge_ms);
   const registry = new Registry();
   const latency = new Histogram({
     name: 'adieu_logout_delivery_latency_seconds',
@@ -45,11 +69,11 @@ export function createLogoutMetrics(storage: Storage, openCircuits: () => number
   });
   new Gauge({
     name: 'adieu_logout_queue_depth',
-    help: 'Back-channel deliveries not yet final, by status (shared across nodes: read from storage)',
+    help: 'Back-channel deliveries not yet final, by status (shared across nodes: read from storage, at most once per metrics.queue_depth_max_age_ms)',
     labelNames: ['status'] as const,
     registers: [registry],
     async collect() {
-      const depth = await storage.deliveryQueueDepth();
+      const depth = await queueDepth();
       this.reset();
       for (const status of ['pending', 'delivering', 'retrying']) this.set({ status }, depth[status] ?? 0);
     },

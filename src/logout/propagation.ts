@@ -38,7 +38,7 @@ export class LogoutPropagation {
     private readonly logger: Logger,
   ) {
     this.events = new LogoutEvents(logger);
-    this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits());
+    this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits(), config.metrics.queue_depth_max_age_ms);
     const bc = config.logout.backchannel;
     this.#policy = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
     this.worker = new BackchannelWorker(storage, bc, signer, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));

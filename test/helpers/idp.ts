@@ -8,6 +8,14 @@ import { startAdieu, type AdieuServer } from '../../src/server.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PASSWORD = 'correct-horse-battery';
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
+
+/** Prometheus text from the public /metrics, with the test config's metrics token. */
+export async function scrapeMetrics(issuer: string): Promise<string> {
+  const res = await fetch(`${issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return res.text();
+}
 
 /** A port that was free a moment ago (the issuer URL must be known before listening). */
 export async function freePort(): Promise<number> {
@@ -54,7 +62,7 @@ export async function startIdp(raw: Record<string, any> = {}, options: { host?: 
     port,
     host: '127.0.0.1',
     storage: { kind: 'sqlite', path: join(dir, 'adieu.db') },
-    secrets: { admin_token: ADMIN_TOKEN },
+    secrets: { admin_token: ADMIN_TOKEN, metrics_token: METRICS_TOKEN },
     clients: [testClient('app1'), testClient('app2'), testClient('app3')],
     users: [{ username: 'mary@fabrikamcorp.com', email: 'mary@fabrikamcorp.com', name: 'Mary', password: PASSWORD }],
     tenant: { allowed_logout_urls: ['http://localhost:9/tenant/bye'] },
