@@ -77,6 +77,88 @@ describe('/v2/logout', () => {
   });
 });
 
+describe('/v2/logout with tenant.logout_confirmation: cross_site', () => {
+  let idp: TestIdp;
+  before(async () => { idp = await startIdp({ tenant: { allowed_logout_urls: ['http://localhost:9/tenant/bye'], logout_confirmation: 'cross_site' } }); });
+  after(() => idp.close());
+  const returnTo = encodeURIComponent('http://localhost:9/tenant/bye');
+  const crossSite = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' };
+
+  async function signedIn() {
+    const ua = new UserAgent();
+    await signIn(ua, idp.issuer, testClient('app1'));
+    return ua;
+  }
+
+  it('asks the person before a cross-site sign-out without client_id, and signs out only when they confirm', async () => {
+    const ua = await signedIn();
+    const asked = await ua.fetch(`${idp.issuer}/v2/logout?returnTo=${returnTo}`, { headers: crossSite });
+    assert.equal(asked.status, 200);
+    const page = await asked.text();
+    assert.match(page, /Another site asked to sign you out/);
+    assert.equal((await ssodata(ua, idp.issuer)).sso, true, 'still signed in while asked');
+
+    const confirmation = /name="confirmation" value="([^"]+)"/.exec(page)![1]!;
+    const post = (origin: string) => ua.fetch(`${idp.issuer}/v2/logout/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+      body: new URLSearchParams({ confirmation }).toString(),
+    });
+    assert.equal((await post('https://evil.example')).status, 403, 'a forged confirmation from another origin');
+    assert.equal((await ssodata(ua, idp.issuer)).sso, true);
+
+    const confirmed = await post(new URL(idp.issuer).origin);
+    assert.equal(confirmed.status, 302);
+    assert.equal(confirmed.headers.get('location'), 'http://localhost:9/tenant/bye');
+    assert.equal((await ssodata(ua, idp.issuer)).sso, false);
+    assert.equal((await post(new URL(idp.issuer).origin)).status, 400, 'a confirmation is used once');
+  });
+
+  it('signs out without asking when the request names a client_id, or comes from the same site or the address bar', async () => {
+    for (const [query, headers] of [
+      [`client_id=app1&returnTo=${encodeURIComponent('http://localhost:9/app1/bye')}`, crossSite],
+      [`returnTo=${returnTo}`, { 'sec-fetch-site': 'same-origin' }],
+      [`returnTo=${returnTo}`, { 'sec-fetch-site': 'none' }],
+    ] as const) {
+      const ua = await signedIn();
+      const res = await ua.fetch(`${idp.issuer}/v2/logout?${query}`, { headers });
+      assert.equal(res.status, 302, query);
+      assert.equal((await ssodata(ua, idp.issuer)).sso, false);
+    }
+  });
+
+  it('a confirmation asked for one session does not end another', async () => {
+    const victim = await signedIn();
+    const page = await (await victim.fetch(`${idp.issuer}/v2/logout`, { headers: crossSite })).text();
+    const confirmation = /name="confirmation" value="([^"]+)"/.exec(page)![1]!;
+    const other = await signedIn();
+    const res = await other.fetch(`${idp.issuer}/v2/logout/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(idp.issuer).origin },
+      body: new URLSearchParams({ confirmation }).toString(),
+    });
+    assert.equal(res.status, 400);
+    assert.equal((await ssodata(victim, idp.issuer)).sso, true);
+    assert.equal((await ssodata(other, idp.issuer)).sso, true, 'a confirmation is bound to the session it was asked for');
+  });
+});
+
+describe('/v2/logout by default (Auth0 behaviour)', () => {
+  it('signs out on a cross-site navigation without asking', async () => {
+    const idp = await startIdp();
+    try {
+      const ua = new UserAgent();
+      await signIn(ua, idp.issuer, testClient('app1'));
+      const res = await ua.fetch(`${idp.issuer}/v2/logout`, { headers: { 'sec-fetch-site': 'cross-site' } });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /You are signed out/);
+      assert.equal((await ssodata(ua, idp.issuer)).sso, false);
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
 describe('RP-Initiated Logout 1.0 end-session endpoint', () => {
   let idp: TestIdp;
   before(async () => { idp = await startIdp(); });

@@ -109,7 +109,12 @@ export const configSchema = z.object({
     name: z.string().default('Adieu'),
     /** returnTo URLs /v2/logout accepts when no client_id is given. */
     allowed_logout_urls: z.array(z.url()).default([]),
-  }).strict().default({ name: 'Adieu', allowed_logout_urls: [] }),
+    /**
+     * never: /v2/logout signs out whoever navigates there (Auth0's behaviour). cross_site: a sign-out
+     * another site started without a client_id is confirmed by the person first.
+     */
+    logout_confirmation: z.enum(['never', 'cross_site']).default('never'),
+  }).strict().prefault({}),
   connections: z.array(connectionSchema).default([{ type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' }]),
   clients: z.array(clientMetadataSchema).default([]),
   users: z.array(userSchema).default([]),

@@ -1,3 +1,5 @@
+import type { Context } from 'koa';
+
 /**
  * Every absolute URL Adieu emits (discovery, redirects, `iss`, logout URLs) is built from the
  * configured issuer, never from the request's Host or X-Forwarded-Host: an attacker who reaches
@@ -18,4 +20,10 @@ export function pinRequestOrigin(request: object, issuer: string): void {
     Object.defineProperty(request, name, { get: () => value, configurable: true });
   }
   Object.defineProperty(request, 'secure', { get: () => true, configurable: true });
+}
+
+/** Forms post only from Adieu's own pages (SameSite=Lax on the interaction cookie does the rest). */
+export function assertSameOrigin(ctx: Context, issuer: string) {
+  const origin = ctx.get('origin');
+  if (origin && origin !== new URL(issuer).origin) ctx.throw(403, 'cross-origin form submission refused');
 }

@@ -7,6 +7,7 @@ import type { UpstreamConnection } from '../connections/upstream.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { readForm } from '../http/body.ts';
 import { html, sendHtml, sendPage } from '../http/html.ts';
+import { assertSameOrigin } from '../http/origin.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
 import type { Storage } from '../storage/types.ts';
 import { createUser, verifyPassword } from '../users/accounts.ts';
@@ -28,12 +29,6 @@ function expiredPage(ctx: Context) {
     <h1>This sign-in request has expired</h1>
     <p role="alert" class="error">The sign-in page was open too long or was already used.</p>
     <p>Go back to the application and sign in again.</p>`);
-}
-
-/** Forms post only from Adieu's own pages (SameSite=Lax on the interaction cookie does the rest). */
-function assertSameOrigin(ctx: Context, issuer: string) {
-  const origin = ctx.get('origin');
-  if (origin && origin !== new URL(issuer).origin) ctx.throw(403, 'cross-origin form submission refused');
 }
 
 export function interactionRoutes({ config, provider, storage, upstreams, logger }: InteractionDeps): Router {
