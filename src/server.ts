@@ -23,6 +23,7 @@ import { inRequestScope } from './provider/request-scope.ts';
 import { LogoutPropagation } from './logout/propagation.ts';
 import { logoutPageRoutes } from './logout/page.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
+import { startExpirySweeper } from './sessions/expiry.ts';
 import { installSessionRecorder } from './sessions/recorder.ts';
 import { ssoDataHandler } from './sessions/ssodata.ts';
 import { openStorage } from './storage/open.ts';
@@ -158,10 +159,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       throw err;
     });
 
-    const sweeper = setInterval(() => {
-      sweepExpired(storage, ender).catch((err) => logger.error({ err }, 'expiry sweep failed'));
-    }, config.session.sweep_interval_ms);
-    sweeper.unref();
+    const sweeper = startExpirySweeper(config, storage, ender, logger);
 
     logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');
     return {
@@ -176,7 +174,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       server,
       metricsUrl: metricsListener?.url,
       async close() {
-        clearInterval(sweeper);
+        await sweeper.stop();
         for (const s of [server, metricsListener?.server]) {
           if (!s) continue;
           s.closeAllConnections();
@@ -190,15 +188,4 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     await storage.close().catch(() => {});
     throw err;
   }
-}
-
-/** Session expiry goes through the same SessionEnder as every other way a session ends. */
-export async function sweepExpired(storage: Storage, ender: SessionEnder) {
-  const now = Math.floor(Date.now() / 1000);
-  for (;;) {
-    const expired = await storage.listExpiredSsoSessions(now, 100);
-    for (const s of expired) await ender.end(s.uid, 'expired');
-    if (expired.length < 100) break;
-  }
-  await storage.sweepExpiredPayloads(now);
 }

@@ -98,7 +98,42 @@ for (const backend of backends) {
       assert.equal(await storage.findPayload('AccessToken', 'at1'), undefined);
       await storage.destroyPayload('Session', 'sess1');
       assert.equal(await storage.findPayloadBy('Session', 'uid', 'uid1'), undefined);
-      assert.ok(await storage.sweepExpiredPayloads(now()) >= 1, 'the expired token is swept');
+      assert.ok(await storage.sweepExpiredPayloads(now(), 1000) >= 1, 'the expired token is swept');
+    });
+
+    it('sweeps expired provider Sessions no SSO record holds, in bounded batches, and leaves the rest', async () => {
+      const past = now() - 10;
+      for (let i = 0; i < 5; i++) await storage.upsertPayload('Session', `anon-${i}`, { uid: `anon-uid-${i}`, exp: past }, past);
+      await storage.upsertPayload('Session', 'held', { uid: 'held-uid', accountId: 'acct', exp: past }, past);
+      await storage.saveSsoSession(session('held-uid', 'acct'));
+      await storage.upsertPayload('Session', 'live', { uid: 'live-uid' }, now() + 600);
+      assert.equal(await storage.sweepExpiredPayloads(now(), 3), 3, 'a batch is bounded');
+      assert.equal(await storage.sweepExpiredPayloads(now(), 1000), 2);
+      assert.equal(await storage.sweepExpiredPayloads(now(), 1000), 0, 'the held one (6th expired) is left: an SSO session ends through endSession');
+      for (let i = 0; i < 5; i++) assert.equal(await storage.findPayload('Session', `anon-${i}`), undefined);
+      assert.ok(await storage.findPayload('Session', 'live'));
+      assert.ok((await storage.endSession('held-uid')).session, 'endSession still finds it');
+    });
+
+    it('prunes completed logout records past retention with their deliveries, never an open one', async () => {
+      const day_ms = 24 * 3600 * 1000;
+      const old = Date.now() - 40 * day_ms;
+      const aged = (id: string, done: boolean) => {
+        const p = plan(id, `${id}-uid`, [{ created_at: old, ...(done ? { status: 'delivered', completed_at: old } : {}) }]);
+        return { ...p, record: { ...p.record, created_at: old, ...(done ? { status: 'completed' as const, completed_at: old } : {}) } };
+      };
+      for (const [id, done] of [['prune-old', true], ['prune-open', false]] as const) {
+        await storage.saveSsoSession(session(`${id}-uid`, 'acct'));
+        await storage.endSession(`${id}-uid`, () => aged(id, done));
+      }
+      await storage.saveSsoSession(session('prune-new-uid', 'acct'));
+      await storage.endSession('prune-new-uid', () => plan('prune-new', 'prune-new-uid', [{ status: 'delivered', completed_at: Date.now() }]));
+      await storage.completeLogoutIfDone('prune-new', Date.now());
+      assert.equal(await storage.pruneLogouts(Date.now() - 30 * day_ms, 100), 1);
+      assert.equal(await storage.getLogout('prune-old'), undefined);
+      assert.ok(await storage.getLogout('prune-open'), 'a logout still delivering is kept');
+      assert.ok(await storage.getLogout('prune-new'), 'a recent logout is kept');
+      assert.equal(await storage.pruneLogouts(Date.now() - 30 * day_ms, 100), 0);
     });
 
     it('creates, lists, replaces and deletes clients', async () => {

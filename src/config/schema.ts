@@ -100,6 +100,8 @@ export const configSchema = z.object({
       /** Hosts it must never reach, by name or by the address a name resolves to; wins over allowed_hosts. */
       denied_hosts: z.array(hostPattern).default([]),
     }).strict().prefault({}),
+    /** Completed logout records (and their deliveries) are kept this long for the admin, then deleted. */
+    retention_days: z.number().int().min(1).max(3650).default(30),
     frontchannel: z.object({
       /** How long the logout page waits for each application's frame before moving on. */
       timeout_ms: z.number().int().min(500).max(60_000).default(5_000),

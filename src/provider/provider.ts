@@ -39,6 +39,8 @@ export const ROUTE_ALIASES: Record<string, string> = {
   '/token/introspection': PROVIDER_ROUTES.introspection,
 };
 
+const INTERACTION_TTL_S = 3600;
+
 export interface ProviderOptions {
   config: AdieuConfig;
   storage: Storage;
@@ -68,7 +70,9 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
   const { idle_ttl_seconds: idle, absolute_ttl_seconds: absolute } = config.session;
   // A session lives idle_ttl_seconds past its last use (each save renews it), never past
   // absolute_ttl_seconds after the login.
-  const sessionTtl = (_ctx: unknown, session: { loginTs?: number }) => {
+  const sessionTtl = (_ctx: unknown, session: { loginTs?: number; accountId?: string }) => {
+    // a session nobody signed in to (an end-session form's state) lives as long as an interaction
+    if (!session.accountId) return INTERACTION_TTL_S;
     const age = session.loginTs ? Math.floor(Date.now() / 1000) - session.loginTs : 0;
     return Math.max(1, Math.min(idle, absolute - age));
   };
@@ -169,7 +173,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
     ttl: {
       Session: sessionTtl as any,
       Grant: absolute,
-      Interaction: 3600,
+      Interaction: INTERACTION_TTL_S,
       AuthorizationCode: 60,
       AccessToken: 3600,
       IdToken: 3600,

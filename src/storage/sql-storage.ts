@@ -560,10 +560,32 @@ export class SqlStorage implements Storage {
     return rows.map(toSsoSession);
   }
 
-  async sweepExpiredPayloads(at: number): Promise<number> {
+  async sweepExpiredPayloads(at: number, limit: number): Promise<number> {
+    // A provider Session that an SSO record holds ends through endSession (its applications are
+    // told); one without (never signed in: a cookie-less end-session request) is only a row.
     const r = await this.db.deleteFrom('oidc_payloads')
-      .where('expires_at', '<=', at).where('model', '!=', 'Session').executeTakeFirst();
+      .where((eb) => eb(eb.refTuple('model', 'id'), 'in', eb.selectFrom('oidc_payloads as p').select(['p.model', 'p.id'])
+        .where('p.expires_at', '<=', at)
+        .where((w) => w.or([
+          w('p.model', '!=', 'Session'),
+          w.not(w.exists(w.selectFrom('sso_sessions as s').select('s.uid').whereRef('s.uid', '=', 'p.uid'))),
+        ]))
+        .limit(limit)
+        .$asTuple('model', 'id')))
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  async pruneLogouts(createdBefore: number, limit: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const ids = (await trx.selectFrom('logout_records').select('id')
+        .where('created_at', '<', createdBefore).where('completed_at', 'is not', null)
+        .orderBy('created_at').limit(limit).execute()).map((r) => r.id);
+      if (!ids.length) return 0;
+      await trx.deleteFrom('deliveries').where('logout_id', 'in', ids).execute();
+      await trx.deleteFrom('logout_records').where('id', 'in', ids).execute();
+      return ids.length;
+    });
   }
 }
 

@@ -234,8 +234,13 @@ export interface Storage {
 
   /** SSO sessions past their expiry, oldest first; they still end through endSession. */
   listExpiredSsoSessions(now: number, limit: number): Promise<SsoSessionRecord[]>;
-  /** Deletes expired oidc-provider payloads other than sessions; returns how many. */
-  sweepExpiredPayloads(now: number): Promise<number>;
+  /**
+   * Deletes up to `limit` expired oidc-provider payloads, provider Sessions included unless an SSO
+   * record holds them (those end through endSession); returns how many.
+   */
+  sweepExpiredPayloads(now: number, limit: number): Promise<number>;
+  /** Deletes up to `limit` completed logout records created before then (ms), with their deliveries; returns how many. */
+  pruneLogouts(createdBefore: number, limit: number): Promise<number>;
 }
 
 export class UniqueViolation extends Error {

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { AdieuConfig } from '../config/schema.ts';
+import type { Storage } from '../storage/types.ts';
+import type { SessionEnder } from './end-session.ts';
+
+/** Rows one statement deletes: a sweep never holds a long lock, however much expired at once. */
+const SWEEP_BATCH = 1_000;
+const ENDING_BATCH = 100;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Everything that runs out: expired SSO sessions end through the same SessionEnder as every other
+ * ending (their applications are told); expired provider payloads are deleted; completed logout
+ * records older than the retention go, with their deliveries.
+ */
+export async function sweepExpired(storage: Storage, ender: SessionEnder, retention_days: number, now_ms = Date.now()) {
+  const now_s = Math.floor(now_ms / 1000);
+  for (;;) {
+    const expired = await storage.listExpiredSsoSessions(now_s, ENDING_BATCH);
+    for (const s of expired) await ender.end(s.uid, 'expired');
+    if (expired.length < ENDING_BATCH) break;
+  }
+  while (await storage.sweepExpiredPayloads(now_s, SWEEP_BATCH) === SWEEP_BATCH);
+  while (await storage.pruneLogouts(now_ms - retention_days * DAY_MS, SWEEP_BATCH) === SWEEP_BATCH);
+}
+
+/** Runs the sweep every `session.sweep_interval_ms`, one at a time (a long sweep is not overlapped). */
+export function startExpirySweeper(config: AdieuConfig, storage: Storage, ender: SessionEnder, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= sweepExpired(storage, ender, config.logout.retention_days)
+      .catch((err) => logger.error({ err }, 'expiry sweep failed'))
+      .finally(() => { running = undefined; });
+  }, config.session.sweep_interval_ms);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
