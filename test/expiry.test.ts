@@ -35,7 +35,7 @@ describe('storage does not grow without bound', () => {
     const { claims } = await signIn(ua, idp.issuer, testClient('app2'));
     const [session] = await idp.adieu.storage.listSsoSessions(claims.sub as string, 0);
     const ended = await idp.adieu.ender.end(session!.uid, 'admin');
-    const id = ended.logout!.record.id;
+    const id = ended!.logout!.record.id;
     assert.equal(idp.adieu.config.logout.retention_days, 30);
     await sweep(Date.now() + 29 * DAY_MS);
     assert.ok(await idp.adieu.storage.getLogout(id), 'kept within retention');

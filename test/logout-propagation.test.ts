@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import * as client from 'openid-client';
 import { ADMIN_TOKEN, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
@@ -299,6 +299,48 @@ describe('the logout page CSP', () => {
       assert.match(csp, /frame-src http:\/\/localhost:9;/);
       assert.doesNotMatch(csp, /sandbox|x;/);
       assert.doesNotMatch(await page.text(), /x;sandbox/, 'the unsafe URL is not framed');
+    } finally {
+      await idp.close();
+    }
+  });
+});
+
+describe('the logout page link is bound to the lifetime of its logout', () => {
+  it('takes no report after the deadline of a delivery, and expires 15 minutes after the logout completed', async () => {
+    const idp = await startIdp({ clients: [testClient('front', { frontchannel_logout_uri: 'http://localhost:9/front/fcl' })] });
+    try {
+      const ua = new UserAgent();
+      await signIn(ua, idp.issuer, testClient('front'));
+      const pageUrl = new URL((await ua.fetch(`${idp.issuer}/v2/logout`)).headers.get('location')!, idp.issuer);
+      assert.equal((await ua.fetch(pageUrl)).status, 200);
+      const id = pageUrl.pathname.split('/')[2]!;
+      const [delivery] = (await idp.adieu.storage.getLogout(id))!.deliveries;
+      const report = () => ua.fetch(`${idp.issuer}/logout/${id}/report${pageUrl.search}`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ results: [{ id: delivery!.id, status: 'confirmed', latency_ms: 5 }] }),
+      });
+
+      mock.timers.enable({ apis: ['Date'], now: delivery!.deadline_at + 1 });
+      try {
+        assert.deepEqual(await (await report()).json(), { updated: 0 }, 'a report after the deadline changes nothing');
+        await idp.adieu.storage.expireBrowserDeliveries(Date.now());
+        await idp.adieu.propagation.settle(id);
+        const done = (await idp.adieu.storage.getLogout(id))!;
+        assert.equal(done.deliveries[0]!.status, 'timed_out');
+        assert.equal(done.status, 'completed_with_failures');
+
+        mock.timers.setTime(done.completed_at! + 14 * 60_000);
+        assert.equal((await ua.fetch(pageUrl)).status, 200, 'within the grace period');
+        mock.timers.setTime(done.completed_at! + 16 * 60_000);
+        for (const path of ['', '/status', '/continue']) {
+          const res = await ua.fetch(`${idp.issuer}/logout/${id}${path}${pageUrl.search}`);
+          assert.equal(res.status, 410, path);
+        }
+        assert.equal((await report()).status, 410);
+      } finally {
+        mock.timers.reset();
+      }
+      assert.equal((await idp.adieu.storage.getLogout(id))!.deliveries[0]!.status, 'timed_out');
     } finally {
       await idp.close();
     }

@@ -11,8 +11,8 @@ import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, typ
 import { isSafeOrigin } from '../clients/metadata.ts';
 import { browserLogoutUrl } from './frontchannel-url.ts';
 import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } from './federated.ts';
+import { checkPageToken } from './page-token.ts';
 import type { LogoutPropagation } from './propagation.ts';
-import { timingSafeEqual } from 'node:crypto';
 
 const PAGE_SCRIPT = readFileSync(new URL('./assets/logout-page.js', import.meta.url), 'utf8');
 
@@ -82,9 +82,9 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
   async function load(ctx: Context) {
     const logout = await storage.getLogout(ctx.params.id!);
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
-    const ok = logout && token.length === logout.page_token.length
-      && timingSafeEqual(Buffer.from(token), Buffer.from(logout.page_token));
-    if (!ok) ctx.throw(404, 'This sign-out is unknown, or the link is incomplete.');
+    const check = checkPageToken(logout, token, Date.now());
+    if (check === 'unknown') ctx.throw(404, 'This sign-out is unknown, or the link is incomplete.');
+    if (check === 'expired') ctx.throw(410, 'This sign-out page has expired. You were signed out; open the application again to continue.');
     return logout!;
   }
 

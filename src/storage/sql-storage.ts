@@ -502,6 +502,7 @@ export class SqlStorage implements Storage {
         .set({ status: report.status, last_error: report.last_error, latency_ms: report.latency_ms, attempts: 1, updated_at: now, completed_at: now })
         .where('id', '=', report.id).where('logout_id', '=', logoutId)
         .where('channel', 'in', ['frontchannel', 'legacy_get']).where('status', '=', 'awaiting_browser')
+        .where('deadline_at', '>=', now) // past it, the delivery is timed out whether or not the sweep got there
         .executeTakeFirst();
       updated += Number(r.numUpdatedRows);
     }
