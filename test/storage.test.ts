@@ -119,7 +119,8 @@ for (const backend of backends) {
       const day_ms = 24 * 3600 * 1000;
       const old = Date.now() - 40 * day_ms;
       const aged = (id: string, done: boolean) => {
-        const p = plan(id, `${id}-uid`, [{ created_at: old, ...(done ? { status: 'delivered', completed_at: old } : {}) }]);
+        // the open one awaits a browser: not a back-channel row the outbox tests below count
+        const p = plan(id, `${id}-uid`, [{ created_at: old, ...(done ? { status: 'delivered', completed_at: old } : { channel: 'frontchannel', status: 'awaiting_browser' }) }]);
         return { ...p, record: { ...p.record, created_at: old, ...(done ? { status: 'completed' as const, completed_at: old } : {}) } };
       };
       for (const [id, done] of [['prune-old', true], ['prune-open', false]] as const) {

@@ -30,6 +30,11 @@ const connectionSchema = z.discriminatedUnion('type', [
     client_secret: z.string().min(1).optional(),
     scope: z.string().default('openid email profile'),
     display_name: z.string().optional(),
+    /**
+     * Link a first sign-in from this connection to the one existing account with the same email,
+     * when the upstream says email_verified. Off: every upstream identity is its own user.
+     */
+    link_verified_email: z.boolean().default(false),
   }).strict(),
 ]);
 

@@ -10,7 +10,8 @@ import { html, sendHtml, sendPage } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
 import type { Storage } from '../storage/types.ts';
-import { createUser, verifyPassword } from '../users/accounts.ts';
+import { verifyPassword } from '../users/accounts.ts';
+import { federatedUser, type UpstreamClaims } from '../users/federated.ts';
 import { renderLoginPage } from './login-page.ts';
 
 const PENDING_UPSTREAM = 'UpstreamLogin';
@@ -166,14 +167,8 @@ export function interactionRoutes({ config, provider, storage, upstreams, logger
       return render(ctx, interaction, 401, `${name} did not sign you in: ${(err as Error).message}`);
     }
     const { claims, idToken } = result;
-    const username = String(claims.email ?? claims.preferred_username ?? claims.sub);
-    const user = await storage.findUser(name, username) ?? await createUser(storage, {
-      connection: name,
-      username,
-      email: typeof claims.email === 'string' ? claims.email : null,
-      name: typeof claims.name === 'string' ? claims.name : null,
-      profile: { upstream_sub: claims.sub, email_verified: claims.email_verified === true },
-    });
+    const connection = config.connections.find((c) => c.name === name && c.type === 'oidc')!;
+    const user = await federatedUser(storage, connection as { name: string; link_verified_email: boolean }, claims as UpstreamClaims, logger);
     const adieu: AdieuLoginResult = { upstream: { connection: name, id_token: idToken } };
     const to = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId: user.id, amr: ['fed'], remember: true },

@@ -5,6 +5,7 @@ import { logoutPageUrl, needsLogoutPage } from '../logout/page.ts';
 import { PROVIDER_ROUTES } from '../provider/provider.ts';
 import { requestScope } from '../provider/request-scope.ts';
 import type { SessionEnder } from './end-session.ts';
+import { displayName } from '../users/accounts.ts';
 
 /** What Adieu's login interactions add to the interaction result besides `login`. */
 export interface AdieuLoginResult {
@@ -94,7 +95,7 @@ async function recordAuthorization(storage: Storage, strategies: Map<string, str
         upstream: null,
         created_at: now,
         ...current,
-        username: who?.username ?? accountId,
+        username: who ? displayName(who) : accountId,
         connection: { name, strategy: strategies.get(name) ?? 'unknown' },
         updated_at: now,
         expires_at: session.exp ?? now,

@@ -137,6 +137,37 @@ const migrations: Record<string, Migration> = {
       if (rows.length) await db.insertInto('client_web_origins').values(rows).execute();
     },
   },
+  // Federated users are found by (connection, upstream sub), never by a name or email the
+  // upstream asserts; failed sign-ins are counted where every node sees them.
+  '0004_identities_and_login_throttle': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('identities')
+        .addColumn('connection', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('identities_pk', ['connection', 'subject'])
+        .execute();
+      await db.schema.createIndex('identities_user').on('identities').column('user_id').execute();
+      await db.schema.createIndex('users_email').on('users').column('email').execute();
+      // frozen: users created from an upstream before this kept its sub in profile.upstream_sub
+      const users = await db.selectFrom('users').select(['id', 'connection', 'profile', 'created_at']).execute();
+      for (const u of users as { id: string; connection: string; profile: string; created_at: number }[]) {
+        const sub = (JSON.parse(u.profile) as { upstream_sub?: unknown }).upstream_sub;
+        if (typeof sub === 'string' && sub) {
+          await db.insertInto('identities').values({ connection: u.connection, subject: sub, user_id: u.id, created_at: u.created_at }).execute();
+        }
+      }
+
+      await db.schema.createTable('login_failures')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('window_started_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('login_failures_last').on('login_failures').column('last_failure_at').execute();
+    },
+  },
 };
 
 /** The client_web_origins rows of one client's metadata. */

@@ -110,7 +110,24 @@ export interface DeliveryTable {
   completed_at: number | null;
 }
 
+export interface IdentityTable {
+  connection: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+}
+
+/** Failed sign-ins per key (an account or an address); times are epoch milliseconds. */
+export interface LoginFailureTable {
+  key: string;
+  failures: number;
+  window_started_at: number;
+  last_failure_at: number;
+}
+
 export interface Database {
+  identities: IdentityTable;
+  login_failures: LoginFailureTable;
   logout_records: LogoutRecordTable;
   deliveries: DeliveryTable;
   oidc_payloads: OidcPayloadTable;

@@ -1,10 +1,10 @@
 import { CompiledQuery, Kysely, Migrator } from 'kysely';
-import type { Database, DeliveryTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
+import type { Database, DeliveryTable, LoginFailureTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
 import { migrationProvider, webOriginRows } from './migrations.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
-  type StoredUser, type SsoSessionRecord, type EndedSessionData,
+  type StoredUser, type SsoSessionRecord, type EndedSessionData, type LoginFailures,
   SUCCESS_STATUSES,
   type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutPlan, type LogoutRecord, type LogoutStatus,
 } from './types.ts';
@@ -14,6 +14,10 @@ const now = () => Math.floor(Date.now() / 1000);
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+function toLoginFailures(row: LoginFailureTable): LoginFailures {
+  return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
 }
 
 function toUser(row: UserTable): StoredUser {
@@ -279,8 +283,69 @@ export class SqlStorage implements Storage {
   }
 
   async deleteUser(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+      const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
+  }
+
+  async findUserByIdentity(connection: string, subject: string): Promise<StoredUser | undefined> {
+    const r = await this.db.selectFrom('identities').innerJoin('users', 'users.id', 'identities.user_id').selectAll('users')
+      .where('identities.connection', '=', connection).where('identities.subject', '=', subject).executeTakeFirst();
+    return r && toUser(r);
+  }
+
+  async linkIdentity(connection: string, subject: string, user: StoredUser, { create = false } = {}): Promise<void> {
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        if (create) await trx.insertInto('users').values({ ...user, profile: JSON.stringify(user.profile) }).execute();
+        await trx.insertInto('identities').values({ connection, subject, user_id: user.id, created_at: now() }).execute();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new UniqueViolation(`identity ${subject} of connection ${connection} (or user ${user.username}) already exists`);
+      throw err;
+    }
+  }
+
+  async findUsersByEmail(email: string, limit: number): Promise<StoredUser[]> {
+    const rows = await this.db.selectFrom('users').selectAll().where('email', '=', email).orderBy('created_at').limit(limit).execute();
+    return rows.map(toUser);
+  }
+
+  // --- failed sign-ins -------------------------------------------------------------------------
+
+  async recordLoginFailure(keys: string[], now_ms: number, window_ms: number): Promise<LoginFailures[]> {
+    const out: LoginFailures[] = [];
+    for (const key of keys) {
+      const stale = now_ms - window_ms;
+      const row = await this.db.insertInto('login_failures')
+        .values({ key, failures: 1, window_started_at: now_ms, last_failure_at: now_ms })
+        .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({
+          failures: eb.case().when('login_failures.window_started_at', '<', stale).then(1).else(eb('login_failures.failures', '+', 1)).end(),
+          window_started_at: eb.case().when('login_failures.window_started_at', '<', stale).then(now_ms).else(eb.ref('login_failures.window_started_at')).end(),
+          last_failure_at: now_ms,
+        })))
+        .returningAll().executeTakeFirstOrThrow();
+      out.push(toLoginFailures(row));
+    }
+    return out;
+  }
+
+  async getLoginFailures(keys: string[]): Promise<LoginFailures[]> {
+    if (!keys.length) return [];
+    return (await this.db.selectFrom('login_failures').selectAll().where('key', 'in', keys).execute()).map(toLoginFailures);
+  }
+
+  async clearLoginFailures(keys: string[]): Promise<void> {
+    if (keys.length) await this.db.deleteFrom('login_failures').where('key', 'in', keys).execute();
+  }
+
+  async pruneLoginFailures(before_ms: number, limit: number): Promise<number> {
+    const r = await this.db.deleteFrom('login_failures')
+      .where('key', 'in', (eb) => eb.selectFrom('login_failures').select('key').where('last_failure_at', '<', before_ms).limit(limit))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   // --- connections, keys, settings -----------------------------------------------------------

@@ -22,6 +22,13 @@ export interface StoredUser {
   updated_at: number;
 }
 
+export interface LoginFailures {
+  key: string;
+  failures: number;
+  window_started_at: number;
+  last_failure_at: number;
+}
+
 export interface StoredConnection {
   name: string;
   type: 'database' | 'oidc';
@@ -169,6 +176,23 @@ export interface Storage {
   findUser(connection: string, username: string): Promise<StoredUser | undefined>;
   /** Fails with UniqueViolation when (connection, username) exists. */
   createUser(user: StoredUser): Promise<void>;
+  /** The user an upstream identity (connection, upstream sub) belongs to. */
+  findUserByIdentity(connection: string, subject: string): Promise<StoredUser | undefined>;
+  /** Links an upstream identity to a user; with `create`, creates that user in the same transaction. */
+  linkIdentity(connection: string, subject: string, user: StoredUser, options?: { create?: boolean }): Promise<void>;
+  /** Users with this email address (any connection), at most `limit`. */
+  findUsersByEmail(email: string, limit: number): Promise<StoredUser[]>;
+
+  /**
+   * Counts one failed sign-in for each key, atomically (every node sees the count): a key's
+   * window restarts when the last one began more than `window_ms` ago.
+   */
+  recordLoginFailure(keys: string[], now_ms: number, window_ms: number): Promise<LoginFailures[]>;
+  /** The failure counts of these keys (missing keys have none). */
+  getLoginFailures(keys: string[]): Promise<LoginFailures[]>;
+  clearLoginFailures(keys: string[]): Promise<void>;
+  /** Deletes failure counts whose last failure is older than this (ms); returns how many. */
+  pruneLoginFailures(before_ms: number, limit: number): Promise<number>;
   updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile'>>): Promise<StoredUser | undefined>;
   deleteUser(id: string): Promise<boolean>;
 

@@ -26,9 +26,15 @@ export async function verifyPassword(user: StoredUser | undefined, password: str
   return verify(user.password_hash, password).catch(() => false);
 }
 
-export async function createUser(storage: Storage, input: NewUser): Promise<StoredUser> {
+/** The name shown for a user: what the upstream calls them for federated users, else the username. */
+export function displayName(user: StoredUser): string {
+  return typeof user.profile.preferred_username === 'string' ? user.profile.preferred_username : user.username;
+}
+
+/** A user record ready to store (the password hashed). */
+export async function newUserRecord(input: NewUser): Promise<StoredUser> {
   const t = Math.floor(Date.now() / 1000);
-  const user: StoredUser = {
+  return {
     id: randomUUID(),
     connection: input.connection,
     username: input.username,
@@ -38,6 +44,10 @@ export async function createUser(storage: Storage, input: NewUser): Promise<Stor
     created_at: t,
     updated_at: t,
   };
+}
+
+export async function createUser(storage: Storage, input: NewUser): Promise<StoredUser> {
+  const user = await newUserRecord(input);
   await storage.createUser(user);
   return user;
 }
@@ -61,7 +71,7 @@ export function accountFinder(storage: Storage) {
           email: user.email ?? undefined,
           email_verified: user.email ? user.profile.email_verified === true : undefined,
           name: (user.profile.name as string | undefined) ?? undefined,
-          preferred_username: user.username,
+          preferred_username: displayName(user),
           connection: user.connection,
         };
       },
