@@ -11,6 +11,7 @@ import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
 import { pinRequestOrigin } from './http/origin.ts';
 import { Problem } from './http/problem.ts';
+import { LoginGuard } from './interactions/login-guard.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
 import { managementRouter } from './management/router.ts';
@@ -119,7 +120,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
 
     const routers = [
       host,
-      interactionRoutes({ config, provider, storage, upstreams, logger }),
+      interactionRoutes({ config, provider, storage, upstreams, logger, guard: new LoginGuard(config, storage, logger, propagation.metrics.registry) }),
       v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
       logoutPageRoutes({ config, storage, propagation, upstreams, logger }),
       managementRouter(config, provider, storage, ender, propagation),

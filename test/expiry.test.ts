@@ -12,7 +12,7 @@ describe('storage does not grow without bound', () => {
   let idp: TestIdp;
   before(async () => { idp = await startIdp(); });
   after(() => idp.close());
-  const sweep = (at_ms: number) => sweepExpired(idp.adieu.storage, idp.adieu.ender, idp.adieu.config.logout.retention_days, at_ms);
+  const sweep = (at_ms: number) => sweepExpired(idp.adieu.storage, idp.adieu.ender, idp.adieu.config, at_ms);
 
   it('provider Sessions that cookie-less end-session requests create are swept once expired; signed-in sessions stay', async () => {
     const person = new UserAgent();

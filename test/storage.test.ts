@@ -101,6 +101,30 @@ for (const backend of backends) {
       assert.ok(await storage.sweepExpiredPayloads(now(), 1000) >= 1, 'the expired token is swept');
     });
 
+    it('counts failed sign-ins atomically per key, restarting the window of a key when it is over', async () => {
+      const t = Date.now();
+      await Promise.all(Array.from({ length: 12 }, () => storage.recordLoginFailure(['k:a', 'k:b'], t, 60_000)));
+      assert.deepEqual((await storage.getLoginFailures(['k:a', 'k:b', 'k:none'])).map((r) => [r.key, r.failures]).sort(), [['k:a', 12], ['k:b', 12]]);
+      const [restarted] = await storage.recordLoginFailure(['k:a'], t + 60_001, 60_000);
+      assert.deepEqual([restarted!.failures, restarted!.window_started_at], [1, t + 60_001]);
+      await storage.clearLoginFailures(['k:a']);
+      assert.deepEqual((await storage.getLoginFailures(['k:a', 'k:b'])).map((r) => r.key), ['k:b']);
+      assert.equal(await storage.pruneLoginFailures(t + 1, 100), 1);
+      assert.deepEqual(await storage.getLoginFailures(['k:b']), []);
+    });
+
+    it('finds users by upstream identity; an identity belongs to one user', async () => {
+      const user = { id: 'fed-1', connection: 'up', username: 'sub-1', email: 'x@example.com', password_hash: null, profile: {}, created_at: now(), updated_at: now() };
+      await storage.linkIdentity('up', 'sub-1', user, { create: true });
+      assert.equal((await storage.findUserByIdentity('up', 'sub-1'))?.id, 'fed-1');
+      assert.equal(await storage.findUserByIdentity('other', 'sub-1'), undefined);
+      await assert.rejects(storage.linkIdentity('up', 'sub-1', { ...user, id: 'fed-2', username: 'sub-1b' }, { create: true }), UniqueViolation);
+      assert.equal(await storage.getUser('fed-2'), undefined, 'the user is not created without its identity');
+      assert.deepEqual((await storage.findUsersByEmail('x@example.com', 5)).map((u) => u.id), ['fed-1']);
+      assert.equal(await storage.deleteUser('fed-1'), true);
+      assert.equal(await storage.findUserByIdentity('up', 'sub-1'), undefined, 'identities go with their user');
+    });
+
     it('sweeps expired provider Sessions no SSO record holds, in bounded batches, and leaves the rest', async () => {
       const past = now() - 10;
       for (let i = 0; i < 5; i++) await storage.upsertPayload('Session', `anon-${i}`, { uid: `anon-uid-${i}`, exp: past }, past);
@@ -407,7 +431,8 @@ describe('SQLite checkpoints', () => {
       for (let i = 0; i < 1_000; i++) await storage.putClient(`c${i}`, { client_id: `c${i}`, padding }, 'api');
       assert.equal(size(), before, 'commits leave the data in the log');
       const deadline = Date.now() + 5_000;
-      while (size() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // the file grows page by page while the worker copies: wait for the copy, not its first page
+      while (size() <= before + 1_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.ok(size() > before + 1_000_000, `the database file grew from ${before} to ${size()} bytes`);
       assert.deepEqual(errors, []);
     } finally {

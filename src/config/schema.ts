@@ -112,6 +112,23 @@ export const configSchema = z.object({
       timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
     }).strict().prefault({}),
   }).strict().prefault({}),
+  /** Failed password sign-ins, counted per account name and per client address in storage (all nodes). */
+  login_throttle: z.object({
+    /** A key's count starts again this long after its first failure (Keycloak's failure reset time). */
+    window_ms: z.number().int().min(1_000).default(12 * 3600 * 1000),
+    /** The first delay after the free failures; it doubles per failure. */
+    initial_delay_ms: z.number().int().min(0).default(1_000),
+    /** How long a key is refused after each failure from lockout_failures on. */
+    lockout_ms: z.number().int().min(0).default(15 * 60 * 1000),
+    account: z.object({
+      free_failures: z.number().int().min(0).default(3),
+      lockout_failures: z.number().int().min(1).default(10),
+    }).strict().prefault({}),
+    address: z.object({
+      free_failures: z.number().int().min(0).default(20),
+      lockout_failures: z.number().int().min(1).default(100),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
   tenant: z.object({
     name: z.string().default('Adieu'),
     /** returnTo URLs /v2/logout accepts when no client_id is given. */

@@ -12,6 +12,7 @@ import type { AdieuLoginResult } from '../sessions/recorder.ts';
 import type { Storage } from '../storage/types.ts';
 import { verifyPassword } from '../users/accounts.ts';
 import { federatedUser, type UpstreamClaims } from '../users/federated.ts';
+import { inWords, type GuardVerdict, type LoginGuard } from './login-guard.ts';
 import { renderLoginPage } from './login-page.ts';
 
 const PENDING_UPSTREAM = 'UpstreamLogin';
@@ -22,6 +23,7 @@ export interface InteractionDeps {
   provider: Provider;
   storage: Storage;
   upstreams: Map<string, UpstreamConnection>;
+  guard: LoginGuard;
   logger: Logger;
 }
 
@@ -32,7 +34,7 @@ function expiredPage(ctx: Context) {
     <p>Go back to the application and sign in again.</p>`);
 }
 
-export function interactionRoutes({ config, provider, storage, upstreams, logger }: InteractionDeps): Router {
+export function interactionRoutes({ config, provider, storage, upstreams, guard, logger }: InteractionDeps): Router {
   const router = new Router();
   const databaseConnections = config.connections.filter((c) => c.type === 'database');
   const upstreamList = config.connections.filter((c) => c.type === 'oidc')
@@ -112,11 +114,20 @@ export function interactionRoutes({ config, provider, storage, upstreams, logger
     if (!username || !password || username.length > 256 || password.length > 1024) {
       return render(ctx, interaction, 400, 'Enter your username and password.', username.slice(0, 256));
     }
+    const throttled = (v: GuardVerdict) => v.refused
+      ? `Too many failed sign-ins. Try again ${inWords(v.retry_after_s)}${v.scope === 'account' ? ', or ask your administrator' : ''}.`
+      : undefined;
+    const before = await guard.check(connection.name, username, ctx.ip);
+    if (before.refused) {
+      ctx.set('Retry-After', String(before.retry_after_s));
+      return render(ctx, interaction, 429, throttled(before), username);
+    }
     const user = await storage.findUser(connection.name, username);
     if (!(await verifyPassword(user, password))) {
-      logger.info({ event: 'login.failed', connection: connection.name }, 'wrong username or password');
-      return render(ctx, interaction, 401, 'Wrong username or password.', username);
+      const after = await guard.failed(connection.name, username, ctx.ip);
+      return render(ctx, interaction, 401, `Wrong username or password.${after.refused ? ` ${throttled(after)}` : ''}`, username);
     }
+    await guard.succeeded(connection.name, username, ctx.ip);
     const to = await provider.interactionResult(ctx.req, ctx.res, {
       login: { accountId: user!.id, amr: ['pwd'], remember: true },
     }, { mergeWithLastSubmission: false });

@@ -11,9 +11,9 @@ const DAY_MS = 24 * 3600 * 1000;
 /**
  * Everything that runs out: expired SSO sessions end through the same SessionEnder as every other
  * ending (their applications are told); expired provider payloads are deleted; completed logout
- * records older than the retention go, with their deliveries.
+ * records older than the retention go, with their deliveries; stale failed sign-in counts go.
  */
-export async function sweepExpired(storage: Storage, ender: SessionEnder, retention_days: number, now_ms = Date.now()) {
+export async function sweepExpired(storage: Storage, ender: SessionEnder, config: Pick<AdieuConfig, 'logout' | 'login_throttle'>, now_ms = Date.now()) {
   const now_s = Math.floor(now_ms / 1000);
   for (;;) {
     const expired = await storage.listExpiredSsoSessions(now_s, ENDING_BATCH);
@@ -21,14 +21,17 @@ export async function sweepExpired(storage: Storage, ender: SessionEnder, retent
     if (expired.length < ENDING_BATCH) break;
   }
   while (await storage.sweepExpiredPayloads(now_s, SWEEP_BATCH) === SWEEP_BATCH);
-  while (await storage.pruneLogouts(now_ms - retention_days * DAY_MS, SWEEP_BATCH) === SWEEP_BATCH);
+  while (await storage.pruneLogouts(now_ms - config.logout.retention_days * DAY_MS, SWEEP_BATCH) === SWEEP_BATCH);
+  // a count is kept while it can still refuse a sign-in or add to its window
+  const { window_ms, lockout_ms } = config.login_throttle;
+  while (await storage.pruneLoginFailures(now_ms - Math.max(window_ms, lockout_ms), SWEEP_BATCH) === SWEEP_BATCH);
 }
 
 /** Runs the sweep every `session.sweep_interval_ms`, one at a time (a long sweep is not overlapped). */
 export function startExpirySweeper(config: AdieuConfig, storage: Storage, ender: SessionEnder, logger: Logger): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    running ??= sweepExpired(storage, ender, config.logout.retention_days)
+    running ??= sweepExpired(storage, ender, config)
       .catch((err) => logger.error({ err }, 'expiry sweep failed'))
       .finally(() => { running = undefined; });
   }, config.session.sweep_interval_ms);
