@@ -81,7 +81,10 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       loadSigningKeys(storage),
       loadCookieKeys(storage, config.secrets.cookie_keys),
     ]);
-    const provider = createProvider({ config, storage, signingKeys, cookieKeys });
+    const provider = createProvider({
+      config, storage, signingKeys, cookieKeys,
+      onReplay: (replay) => logger.warn({ event: 'token.replayed', model: replay.model, client_id: replay.clientId, grant_id: replay.grantId }, 'a code or refresh token was used twice: its grant is revoked'),
+    });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
     const propagation = await LogoutPropagation.create(storage, config, signingKeys[0]!, logger);
     await applyConfig(config, storage, provider, propagation);

@@ -88,7 +88,8 @@ for (const backend of backends) {
       assert.deepEqual(await storage.findPayloadBy('Session', 'uid', 'uid1'), { uid: 'uid1', accountId: 'u1' });
       assert.deepEqual(await storage.findPayloadBy('DeviceCode', 'user_code', 'ABCD-EFGH'), { userCode: 'ABCD-EFGH' });
 
-      await storage.consumePayload('AccessToken', 'at1', 1234);
+      assert.equal(await storage.consumePayload('AccessToken', 'at1', 1234), true);
+      assert.equal(await storage.consumePayload('AccessToken', 'at1', 1300), false, 'consumed once: the second use is told');
       assert.equal((await storage.findPayload('AccessToken', 'at1'))?.consumed, 1234);
 
       await storage.upsertPayload('AccessToken', 'at1', { grantId: 'g1', changed: true }, now() + 60);

@@ -112,6 +112,8 @@ export const configSchema = z.object({
       timeout_ms: z.number().int().min(500).max(60_000).default(5_000),
     }).strict().prefault({}),
   }).strict().prefault({}),
+  /** Which clients get a new refresh token on every use (a reused one revokes its family): public ones always. */
+  refresh_token_rotation: z.enum(['public_clients', 'all_clients']).default('public_clients'),
   /** Failed password sign-ins, counted per account name and per client address in storage (all nodes). */
   login_throttle: z.object({
     /** A key's count starts again this long after its first failure (Keycloak's failure reset time). */

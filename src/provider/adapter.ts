@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { mergeSessionPayload } from '../sessions/session-merge.ts';
 import type { Json, Storage } from '../storage/types.ts';
 import { requestScope } from './request-scope.ts';
@@ -13,7 +13,9 @@ const epoch = () => Math.floor(Date.now() / 1000);
  * request, so a browser's parallel sign-ins would each drop the others' clients. A save merges
  * what this request changed (against what it loaded) into what is stored, under a lock.
  */
-export function createAdapterClass(storage: Storage) {
+export interface ReplayDetected { model: string; grantId?: string; clientId?: string }
+
+export function createAdapterClass(storage: Storage, onReplay?: (replay: ReplayDetected) => void) {
   return class StorageAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -50,7 +52,15 @@ export function createAdapterClass(storage: Storage) {
     }
 
     async consume(id: string): Promise<void> {
-      await storage.consumePayload(this.model, id, epoch());
+      if (await storage.consumePayload(this.model, id, epoch())) return;
+      // Used twice — replayed, or raced by a copy (OAuth 2.0 Security BCP, RFC 9700 §4.14.2):
+      // oidc-provider checks `consumed` before consuming, but two requests can both pass that
+      // check; the compare-and-set here catches the second, and the whole family is revoked.
+      const payload = await storage.findPayload(this.model, id);
+      const grantId = payload?.grantId as string | undefined;
+      if (grantId) await storage.revokeGrant(grantId);
+      onReplay?.({ model: this.model, grantId, clientId: payload?.clientId as string | undefined });
+      throw new errors.InvalidGrant(`${this.model === 'RefreshToken' ? 'refresh token' : this.model === 'AuthorizationCode' ? 'authorization code' : this.model} already used`);
     }
 
     async destroy(id: string): Promise<void> {

@@ -6,7 +6,7 @@ import { html, page, PAGE_CSP, SafeHtml, sendPage, sendSignedOut } from '../http
 import { pinRequestOrigin } from '../http/origin.ts';
 import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
-import { createAdapterClass } from './adapter.ts';
+import { createAdapterClass, type ReplayDetected } from './adapter.ts';
 import { DEFAULT_SIGNING_ALG } from './keys.ts';
 
 /**
@@ -46,6 +46,8 @@ export interface ProviderOptions {
   storage: Storage;
   signingKeys: JWK[];
   cookieKeys: string[];
+  /** A code or refresh token used twice: its grant (the token family) has been revoked. */
+  onReplay?: (replay: ReplayDetected) => void;
 }
 
 function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) {
@@ -56,7 +58,7 @@ function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_descrip
     <p class="muted">Go back to the application and try again. If this keeps happening, tell your administrator the error above.</p>`);
 }
 
-export function createProvider({ config, storage, signingKeys, cookieKeys }: ProviderOptions): Provider {
+export function createProvider({ config, storage, signingKeys, cookieKeys, onReplay }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
   // A client not enabled for SSO never rides on an existing session (the reference document:
   // "All applications ... need to be enabled for SSO").
@@ -77,7 +79,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
     return Math.max(1, Math.min(idle, absolute - age));
   };
   const configuration: Configuration = {
-    adapter: createAdapterClass(storage),
+    adapter: createAdapterClass(storage, onReplay),
     clients: [],
     findAccount: accountFinder(storage) as Configuration['findAccount'],
     jwks: { keys: signingKeys as any },
@@ -166,6 +168,16 @@ export function createProvider({ config, storage, signingKeys, cookieKeys }: Pro
       return grant;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Public clients cannot keep a refresh token secret: each use returns a new one and the old
+    // one dies, so a stolen copy shows itself on the next use (the adapter revokes the family).
+    // Confidential clients rotate with refresh_token_rotation: all_clients, else once 70% of the
+    // token's lifetime has passed (oidc-provider's rule).
+    rotateRefreshToken(ctx) {
+      const token = ctx.oidc.entities.RefreshToken!;
+      return config.refresh_token_rotation === 'all_clients'
+        || ctx.oidc.client!.clientAuthMethod === 'none'
+        || token.ttlPercentagePassed() >= 70;
+    },
     // Tokens die with the session (and logout revokes them) unless the client opted into offline
     // access surviving logout and was granted offline_access; oidc-provider then marks the
     // session's authorization persistsLogout, which the session's end respects.

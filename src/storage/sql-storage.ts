@@ -189,9 +189,18 @@ export class SqlStorage implements Storage {
     return SqlStorage.withConsumed(await this.livePayloads(model).where(column, '=', value).executeTakeFirst());
   }
 
-  async consumePayload(model: string, id: string, at: number): Promise<void> {
-    await this.db.updateTable('oidc_payloads').set({ consumed_at: at })
-      .where('model', '=', model).where('id', '=', id).execute();
+  async consumePayload(model: string, id: string, at: number): Promise<boolean> {
+    // compare-and-set: of two concurrent uses exactly one consumes
+    const r = await this.db.updateTable('oidc_payloads').set({ consumed_at: at })
+      .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async revokeGrant(grantId: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+      await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', '=', grantId).execute();
+    });
   }
 
   async destroyPayload(model: string, id: string): Promise<void> {

@@ -159,7 +159,10 @@ export interface Storage {
   upsertPayload(model: string, id: string, payload: Json, expiresAt: number | null): Promise<void>;
   findPayload(model: string, id: string): Promise<Json | undefined>;
   findPayloadBy(model: string, column: 'uid' | 'user_code', value: string): Promise<Json | undefined>;
-  consumePayload(model: string, id: string, at: number): Promise<void>;
+  /** Marks a payload consumed; true only for the call that did (false: already consumed, or gone). */
+  consumePayload(model: string, id: string, at: number): Promise<boolean>;
+  /** Deletes a grant and every payload issued under it (codes, access and refresh tokens). */
+  revokeGrant(grantId: string): Promise<void>;
   destroyPayload(model: string, id: string): Promise<void>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
 

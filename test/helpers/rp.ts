@@ -4,12 +4,14 @@ import type { UserAgent, FollowResult } from './user-agent.ts';
 
 export interface RpClient {
   client_id: string;
-  client_secret: string;
+  /** Absent for a public client (token_endpoint_auth_method none). */
+  client_secret?: string;
   redirect_uris: string[];
 }
 
 export async function discover(issuer: string, c: RpClient) {
-  return client.discovery(new URL(issuer), c.client_id, { client_secret: c.client_secret }, client.ClientSecretBasic(c.client_secret), {
+  const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
+  return client.discovery(new URL(issuer), c.client_id, c.client_secret ? { client_secret: c.client_secret } : {}, auth, {
     execute: [client.allowInsecureRequests],
   });
 }
