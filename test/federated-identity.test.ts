@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, PASSWORD, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { freePort, PASSWORD, startIdp, startUpstream, testClient, type TestIdp } from './helpers/idp.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
@@ -11,26 +11,18 @@ describe('federated users are matched on (connection, upstream sub)', () => {
   let idp: TestIdp;
   before(async () => {
     const port = await freePort();
-    const issuer = `http://localhost:${port}`;
-    upstream = await startIdp({
-      cookie_prefix: 'fabrikam',
-      tenant: { name: 'FabrikamAD', allowed_logout_urls: [] },
-      // eve sets her email to Mary's; the upstream does not verify it
+    // eve sets her email to Mary's; the upstream does not verify it
+    const started = await startUpstream(port, ['FabrikamAD', 'FabrikamLinked'], {
       users: [{ username: MARY, email: MARY, password: PASSWORD }, { username: 'eve', email: MARY, password: PASSWORD }],
-      clients: [{
-        client_id: 'adieu',
-        client_secret: 'adieu-upstream-secret-0123',
-        redirect_uris: [`${issuer}/login/callback/FabrikamAD`, `${issuer}/login/callback/FabrikamLinked`],
-      }],
     });
-    const upstreamConnection = { type: 'oidc', issuer: upstream.issuer, client_id: 'adieu', client_secret: 'adieu-upstream-secret-0123' };
+    upstream = started.upstream;
     idp = await startIdp({
       port,
       // Mary also has a password account here, with her address
       connections: [
         { type: 'database', name: 'Username-Password-Authentication' },
-        { ...upstreamConnection, name: 'FabrikamAD' },
-        { ...upstreamConnection, name: 'FabrikamLinked', link_verified_email: true },
+        started.connection('FabrikamAD'),
+        started.connection('FabrikamLinked', { link_verified_email: true }),
       ],
     });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { freePort, startIdp, startUpstream, testClient, type TestIdp } from './helpers/idp.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
 
@@ -246,23 +246,14 @@ describe('federated logout through an upstream OpenID Connect connection', () =>
   let idp: TestIdp;
   before(async () => {
     const port = await freePort();
-    const issuer = `http://localhost:${port}`;
-    upstream = await startIdp({
-      cookie_prefix: 'fabrikam',
-      tenant: { name: 'FabrikamAD', allowed_logout_urls: [] },
-      clients: [{
-        client_id: 'adieu',
-        client_secret: 'adieu-upstream-secret-0123',
-        redirect_uris: [`${issuer}/login/callback/FabrikamAD`],
-        post_logout_redirect_uris: [`${issuer}/v2/logout/federated/callback`],
-      }],
-    });
+    const started = await startUpstream(port, ['FabrikamAD']);
+    upstream = started.upstream;
     idp = await startIdp({
       port,
       users: [],
       connections: [
         { type: 'database', name: 'Username-Password-Authentication' },
-        { type: 'oidc', name: 'FabrikamAD', strategy: 'ad', issuer: upstream.issuer, client_id: 'adieu', client_secret: 'adieu-upstream-secret-0123' },
+        started.connection('FabrikamAD', { strategy: 'ad' }),
       ],
     });
   });

@@ -88,3 +88,26 @@ export async function startIdp(raw: Record<string, any> = {}, options: { host?: 
   };
   return start();
 }
+
+/**
+ * An upstream Adieu (FabrikamAD, cookie prefix `fabrikam`) whose client `adieu` is the IdP about to
+ * start on `port`, with a redirect URI per connection name; `connection(name)` is the downstream
+ * config entry for it.
+ */
+export async function startUpstream(port: number, names: string[], raw: Record<string, any> = {}) {
+  const issuer = `http://localhost:${port}`;
+  const client_secret = 'adieu-upstream-secret-0123';
+  const upstream = await startIdp({
+    cookie_prefix: 'fabrikam',
+    tenant: { name: 'FabrikamAD', allowed_logout_urls: [] },
+    clients: [{
+      client_id: 'adieu',
+      client_secret,
+      redirect_uris: names.map((n) => `${issuer}/login/callback/${n}`),
+      post_logout_redirect_uris: [`${issuer}/v2/logout/federated/callback`],
+    }],
+    ...raw,
+  });
+  const connection = (name: string, extra: Record<string, unknown> = {}) => ({ type: 'oidc', name, issuer: upstream.issuer, client_id: 'adieu', client_secret, ...extra });
+  return { upstream, connection };
+}
