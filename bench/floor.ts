@@ -2,7 +2,7 @@ import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 import type { JWK } from 'jose';
 import { Agent } from 'undici';
 import { postForm } from '../src/logout/post-form.ts';

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import { SqlStorage } from './sql-storage.ts';
 import { startCheckpointer } from './sqlite-checkpointer.ts';
+import { Sqlite } from './sqlite-driver.ts';
 import type { Storage } from './types.ts';
 
 export type StorageConfig =
@@ -46,7 +47,7 @@ export async function openStorage(config: StorageConfig, onError: (err: Error) =
   let storage: SqlStorage;
   if (config.kind === 'sqlite') {
     if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-    const database = new BetterSqlite3(config.path);
+    const database = new Sqlite(config.path);
     database.pragma('journal_mode = WAL');
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');

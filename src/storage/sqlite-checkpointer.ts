@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteDriverPath } from './sqlite-driver.ts';
 
 const CHECKPOINT_INTERVAL_MS = 1_000;
 const STOP_TIMEOUT_MS = 2_000;
@@ -34,7 +34,7 @@ export function startCheckpointer(database: BetterSqlite3.Database, path: string
   };
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, intervalMs: CHECKPOINT_INTERVAL_MS },
+    workerData: { driver: sqliteDriverPath(), path, intervalMs: CHECKPOINT_INTERVAL_MS },
   });
   worker.on('message', (m: { error?: string }) => {
     if (m.error) onError(new Error(`SQLite checkpoint failed: ${m.error}`));
