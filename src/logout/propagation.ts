@@ -12,6 +12,13 @@ import { newLogoutId, planLogout } from './plan.ts';
 /** Extra time the logout page has, past its own wait, to report what the frames did. */
 const BROWSER_REPORT_GRACE_MS = 60_000;
 
+/** See LogoutPropagation.prepare. */
+export interface PreparedLogout {
+  plan(ended: EndedSessionData): LogoutPlan;
+  send(): Promise<void>;
+  release(): void;
+}
+
 export interface PlanRequest {
   uid: string;
   trigger: string;
@@ -54,30 +61,37 @@ export class LogoutPropagation {
   }
 
   /**
-   * `plan` runs inside the transaction that ends the session. Then exactly one of: `started()`
-   * after it committed, or `release()` when it did not, which frees the worker slots set aside
-   * for its deliveries.
+   * A logout about to be written: `plan` runs inside the transaction that ends the session,
+   * `send` after it committed, `release` always (in a `finally`) — it gives back the worker slots
+   * set aside for deliveries that were not sent, and does nothing once they were.
    */
-  planner(request: PlanRequest) {
+  prepare(request: PlanRequest): PreparedLogout {
     let produced: { plan: LogoutPlan; tokens: Map<string, Promise<string>> } | undefined;
-    const plan = (ended: EndedSessionData) => {
-      produced = this.#claimLocally(planLogout(ended, {
-        ...request,
-        logoutId: newLogoutId(),
-        now: Date.now(),
-        backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
-        browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
-        checkHost: (target) => this.#policy.checkUrl(target),
-      }));
-      return produced.plan;
+    let sent = false;
+    return {
+      plan: (ended) => {
+        produced = this.#claimLocally(planLogout(ended, {
+          ...request,
+          logoutId: newLogoutId(),
+          now: Date.now(),
+          backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
+          browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
+          checkHost: (target) => this.#policy.checkUrl(target),
+        }));
+        return produced.plan;
+      },
+      send: async () => {
+        if (!produced || sent) return;
+        sent = true;
+        await this.#send(produced.plan, produced.tokens);
+      },
+      release: () => {
+        const claim = produced?.plan.claim;
+        if (sent || !claim) return;
+        produced = undefined;
+        this.worker.unreserve(claim.ids.size, [...claim.ids].map((id) => claim.targets.get(id)!));
+      },
     };
-    const release = () => {
-      const claim = produced?.plan.claim;
-      if (claim) this.worker.unreserve(claim.ids.size, produced!.plan.deliveries.filter((d) => claim.ids.has(d.id)).map((d) => d.target!));
-      produced = undefined;
-    };
-    const started = () => (produced ? this.#started(produced.plan, produced.tokens) : Promise.resolve());
-    return { plan, release, started };
   }
 
   /**
@@ -91,29 +105,30 @@ export class LogoutPropagation {
     const tokens = new Map<string, Promise<string>>();
     const free = this.worker.reserve(plan.deliveries.filter((d) => d.channel === 'backchannel' && d.status === 'pending').length);
     if (free === 0) return { plan, tokens };
-    const ids = new Set<string>();
+    const targets = new Map<string, string>();
     for (const d of plan.deliveries) {
-      if (ids.size === free) break;
+      if (targets.size === free) break;
       // a target that is busy or failing is left to the worker's claims
       if (d.channel !== 'backchannel' || d.status !== 'pending' || !this.worker.admit(d.target!)) continue;
       d.status = 'delivering';
       d.attempts = 1;
-      ids.add(d.id);
+      targets.set(d.id, d.target!);
       tokens.set(d.id, this.worker.sign(d));
     }
-    this.worker.unreserve(free - ids.size);
-    if (ids.size === 0) return { plan, tokens };
-    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids } }, tokens };
+    this.worker.unreserve(free - targets.size);
+    if (targets.size === 0) return { plan, tokens };
+    const ids = new Set(targets.keys());
+    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids, targets } }, tokens };
   }
 
-  /** After the ending transaction committed. */
-  async #started(plan: LogoutPlan, tokens: Map<string, Promise<string>>) {
+  /** After the ending transaction committed: the locally claimed deliveries first (they hold worker slots), events, the worker. */
+  async #send(plan: LogoutPlan, tokens: Map<string, Promise<string>>) {
+    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, tokens);
     this.metrics.logouts.inc({ trigger: plan.record.trigger });
     this.events.publish('logout.started', { logout: plan.record, deliveries: plan.deliveries });
     for (const d of plan.deliveries) {
       if (d.completed_at !== null) this.#final(d);
     }
-    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, tokens);
     if (plan.deliveries.some((d) => d.channel === 'backchannel' && d.status === 'pending')) this.worker.kick();
     // with a delivery still open its outcome settles the logout; checking now would only cost
     if (plan.deliveries.every((d) => d.completed_at !== null)) await this.settle(plan.record.id);

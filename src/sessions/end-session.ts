@@ -38,33 +38,41 @@ export interface SessionEnder {
   endAllFor(accountId: string, trigger: EndTrigger): Promise<EndedSession[]>;
 }
 
+/** What ended, from what the ending transaction removed. */
+function describeEnded(uid: string, trigger: EndTrigger, data: EndedSessionData & { logout?: LogoutPlan }): EndedSession {
+  const authorizations = (data.session?.authorizations ?? {}) as Record<string, unknown>;
+  return {
+    ...data,
+    uid,
+    accountId: data.record?.account_id ?? (data.session?.accountId as string | undefined),
+    trigger,
+    endedAt: Math.floor(Date.now() / 1000),
+    clients: data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations),
+    logout: data.logout,
+  };
+}
+
 export function createSessionEnder(storage: Storage, logger: Logger, propagation: LogoutPropagation): SessionEnder {
   const ender: SessionEnder = {
+    /**
+     * 1. prepare the logout (worker slots for the deliveries this node will send itself);
+     * 2. end the session in one transaction: session, record, grants and tokens deleted, the
+     *    logout record and one delivery per application written (the outbox);
+     * 3. send what was planned, once committed;
+     * and always give back the slots that were not used.
+     */
     async end(uid, trigger, options = {}) {
-      const planner = propagation.planner({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
-      let data;
+      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
       try {
-        data = await storage.endSession(uid, planner.plan);
-      } catch (err) {
-        planner.release();
-        throw err;
+        const data = await storage.endSession(uid, logout.plan);
+        if (!data.record && !data.session) return undefined; // already ended: nothing to do
+        const ended = describeEnded(uid, trigger, data);
+        logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients: ended.clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
+        await logout.send();
+        return ended;
+      } finally {
+        logout.release();
       }
-      if (!data.logout) planner.release();
-      if (!data.record && !data.session) return undefined;
-      const authorizations = (data.session?.authorizations ?? {}) as Record<string, unknown>;
-      const clients = data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
-      const ended: EndedSession = {
-        ...data,
-        uid,
-        accountId: data.record?.account_id ?? (data.session?.accountId as string | undefined),
-        trigger,
-        endedAt: Math.floor(Date.now() / 1000),
-        clients,
-        logout: data.logout,
-      };
-      logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
-      await planner.started();
-      return ended;
     },
     async endAllFor(accountId, trigger) {
       const sessions = await storage.listSsoSessions(accountId, 0);
