@@ -9,7 +9,6 @@ import { readJson } from '../http/body.ts';
 import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { FINAL_STATUSES, SUCCESS_STATUSES, type Delivery, type LogoutRecord, type Storage } from '../storage/types.ts';
 import { isSafeOrigin } from '../clients/metadata.ts';
-import { browserLogoutUrl } from './frontchannel-url.ts';
 import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } from './federated.ts';
 import { checkPageToken } from './page-token.ts';
 import type { LogoutPropagation } from './propagation.ts';
@@ -29,10 +28,6 @@ export const logoutPageUrl = (logout: LogoutRecord) => `/logout/${logout.id}?tok
 
 /** A logout worth showing the person: some application has a logout channel. */
 export const needsLogoutPage = (deliveries: Delivery[]) => deliveries.some((d) => d.channel !== 'none');
-
-const CHANNEL_LABEL: Record<string, string> = {
-  backchannel: 'back-channel', frontchannel: 'front-channel', legacy_get: 'logout URL', none: 'no logout URL',
-};
 
 export const STATUS_TEXT: Record<string, string> = {
   pending: 'signing out…', delivering: 'signing out…', retrying: 'not answering yet — retrying in the background',
@@ -100,7 +95,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     // the others; this holds for rows stored before it did)
     const frames = logout.deliveries.filter((d) => d.status === 'awaiting_browser')
       .flatMap((d) => {
-        const url = browserLogoutUrl(d, config.issuer);
+        const url = propagation.channels.browser(d.channel)?.url(d, config.issuer);
         return url && isSafeOrigin(url.origin) ? [{ id: d.id, url: url.href, origin: url.origin }] : [];
       });
     const origins = [...new Set(frames.map((f) => f.origin))];
@@ -125,7 +120,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
       <p id="summary" role="status" aria-live="polite">Signing you out of ${logout.deliveries.length} application${logout.deliveries.length === 1 ? '' : 's'}.</p>
       <ul class="apps" id="apps">${logout.deliveries.map((d) => {
         const v = deliveryView(d);
-        return html`<li class="${v.tone}" data-id="${d.id}"><span class="dot" aria-hidden="true"></span><span><span class="name">${v.client_name}</span> <span class="chan">(${CHANNEL_LABEL[d.channel]})</span><br><span class="state">${v.status_text}</span></span></li>`;
+        return html`<li class="${v.tone}" data-id="${d.id}"><span class="dot" aria-hidden="true"></span><span><span class="name">${v.client_name}</span> <span class="chan">(${propagation.channels.label(d.channel)})</span><br><span class="state">${v.status_text}</span></span></li>`;
       })}</ul>
       <p id="advice" class="muted" hidden></p>
       <a class="button" id="continue" href="${continueUrl}">Continue</a>

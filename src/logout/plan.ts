@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Delivery, EndedSessionData, Json, LogoutPlan } from '../storage/types.ts';
+import { NO_CHANNEL, type LogoutChannel } from './channels/index.ts';
 
 export interface PlanOptions {
   logoutId: string;
@@ -9,7 +10,10 @@ export interface PlanOptions {
   browser: boolean;
   returnTo: string | null;
   now: number;
-  backchannelDeadlineMs: number;
+  /** The channels, in the order an application's deliveries are listed. */
+  channels: readonly LogoutChannel[];
+  /** How long deliveries Adieu sends itself are retried. */
+  serverDeadlineMs: number;
   /** How long the logout page may take to report before its deliveries time out. */
   browserDeadlineMs: number;
   checkHost: (target: string) => string | undefined;
@@ -57,32 +61,32 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
 
   for (const app of apps) {
     const m = ended.clientMetadata.get(app.client_id);
-    const backchannel = m?.backchannel_logout_uri as string | undefined;
-    const frontchannel = m?.frontchannel_logout_uri as string | undefined;
-    const legacy = m?.logout_url as string | undefined;
-    if (backchannel) {
-      const refused = o.checkHost(backchannel);
-      add(app, m, 'backchannel', {
-        target: backchannel,
-        include_sid: m?.backchannel_logout_session_required === true,
-        deadline_at: o.now + o.backchannelDeadlineMs,
-        ...(refused ? { status: 'rejected', last_error: refused, completed_at: o.now } : {}),
-      });
+    let reached = false;
+    for (const channel of o.channels) {
+      if (channel.fallback && reached) continue;
+      const where = m && channel.target(m);
+      if (!where) continue;
+      reached = true;
+      if (channel.kind === 'server') {
+        // a server-side request goes only where the host policy allows (checked again per attempt)
+        const refused = o.checkHost(where.target);
+        add(app, m, channel.name, {
+          ...where,
+          deadline_at: o.now + o.serverDeadlineMs,
+          ...(refused ? { status: 'rejected', last_error: refused, completed_at: o.now } : {}),
+        });
+      } else {
+        add(app, m, channel.name, {
+          ...where,
+          deadline_at: o.now + o.browserDeadlineMs,
+          ...(o.browser
+            ? { status: 'awaiting_browser' }
+            : { status: 'skipped', last_error: `no browser to load its ${channel.label} (${o.trigger}); the application may still be signed in`, completed_at: o.now }),
+        });
+      }
     }
-    const browserTarget = frontchannel ?? (backchannel ? undefined : legacy);
-    if (browserTarget) {
-      const channel = frontchannel ? 'frontchannel' : 'legacy_get';
-      add(app, m, channel, {
-        target: browserTarget,
-        include_sid: frontchannel ? m?.frontchannel_logout_session_required === true : false,
-        deadline_at: o.now + o.browserDeadlineMs,
-        ...(o.browser
-          ? { status: 'awaiting_browser' }
-          : { status: 'skipped', last_error: `no browser to load the ${channel === 'frontchannel' ? 'front-channel' : 'legacy GET'} logout URL (${o.trigger}); the application may still be signed in`, completed_at: o.now }),
-      });
-    }
-    if (!backchannel && !browserTarget) {
-      add(app, m, 'none', {
+    if (!reached) {
+      add(app, m, NO_CHANNEL.name, {
         status: 'no_channel',
         last_error: m ? 'the application registered no logout URL; it may still be signed in' : 'the application no longer exists',
         completed_at: o.now,

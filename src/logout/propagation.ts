@@ -2,7 +2,8 @@ import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
-import { BackchannelWorker } from './backchannel-worker.ts';
+import { createChannels, type Channels } from './channels/index.ts';
+import { OutboxWorker } from './outbox-worker.ts';
 import { LogoutEvents } from './events.ts';
 import { hostPolicy, type HostPolicy } from './host-policy.ts';
 import { logoutTokenSigner } from './logout-token.ts';
@@ -34,7 +35,8 @@ export interface PlanRequest {
 export class LogoutPropagation {
   readonly events: LogoutEvents;
   readonly metrics: LogoutMetrics;
-  readonly worker: BackchannelWorker;
+  readonly worker: OutboxWorker;
+  readonly channels: Channels;
   readonly #policy: HostPolicy;
   #expiryTimer: NodeJS.Timeout | undefined;
 
@@ -48,7 +50,8 @@ export class LogoutPropagation {
     this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits(), config.metrics.queue_depth_max_age_ms);
     const bc = config.logout.backchannel;
     this.#policy = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
-    this.worker = new BackchannelWorker(storage, bc, signer, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
+    this.channels = createChannels({ sign: signer, policy: this.#policy, timeout_ms: bc.timeout_ms });
+    this.worker = new OutboxWorker(storage, bc, this.channels, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
   }
 
   static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, logger: Logger) {
@@ -66,7 +69,7 @@ export class LogoutPropagation {
    * set aside for deliveries that were not sent, and does nothing once they were.
    */
   prepare(request: PlanRequest): PreparedLogout {
-    let produced: { plan: LogoutPlan; tokens: Map<string, Promise<string>> } | undefined;
+    let produced: { plan: LogoutPlan; prepared: Map<string, Promise<string> | undefined> } | undefined;
     let sent = false;
     return {
       plan: (ended) => {
@@ -74,7 +77,8 @@ export class LogoutPropagation {
           ...request,
           logoutId: newLogoutId(),
           now: Date.now(),
-          backchannelDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
+          channels: this.channels.all,
+          serverDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
           browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
           checkHost: (target) => this.#policy.checkUrl(target),
         }));
@@ -83,7 +87,7 @@ export class LogoutPropagation {
       send: async () => {
         if (!produced || sent) return;
         sent = true;
-        await this.#send(produced.plan, produced.tokens);
+        await this.#send(produced.plan, produced.prepared);
       },
       release: () => {
         const claim = produced?.plan.claim;
@@ -95,41 +99,42 @@ export class LogoutPropagation {
   }
 
   /**
-   * The node that ends a session sends what it can itself: back-channel deliveries up to the
-   * worker's free capacity are written already claimed (a lease, like any claim), so they go out
-   * right after the commit without a claim query. Should the node die, the lease runs out and
-   * any node takes them over. Their logout tokens are signed (on the thread pool) while the
-   * transaction writes them, so the first POST leaves as soon as it commits.
+   * The node that ends a session sends what it can itself: deliveries of channels Adieu sends,
+   * up to the worker's free capacity, are written already claimed (a lease, like any claim), so
+   * they go out right after the commit without a claim query. Should the node die, the lease runs
+   * out and any node takes them over. Their channels prepare them (sign logout tokens, on the
+   * thread pool) while the transaction writes them, so the first request leaves as soon as it commits.
    */
   #claimLocally(plan: LogoutPlan) {
-    const tokens = new Map<string, Promise<string>>();
-    const free = this.worker.reserve(plan.deliveries.filter((d) => d.channel === 'backchannel' && d.status === 'pending').length);
-    if (free === 0) return { plan, tokens };
+    const prepared = new Map<string, Promise<string> | undefined>();
+    const sendable = (d: Delivery) => d.status === 'pending' && !!this.channels.server(d.channel);
+    const free = this.worker.reserve(plan.deliveries.filter(sendable).length);
+    if (free === 0) return { plan, prepared };
     const targets = new Map<string, string>();
     for (const d of plan.deliveries) {
       if (targets.size === free) break;
       // a target that is busy or failing is left to the worker's claims
-      if (d.channel !== 'backchannel' || d.status !== 'pending' || !this.worker.admit(d.target!)) continue;
+      if (!sendable(d) || !this.worker.admit(d.target!)) continue;
       d.status = 'delivering';
       d.attempts = 1;
       targets.set(d.id, d.target!);
-      tokens.set(d.id, this.worker.sign(d));
+      prepared.set(d.id, this.worker.prepare(d));
     }
     this.worker.unreserve(free - targets.size);
-    if (targets.size === 0) return { plan, tokens };
+    if (targets.size === 0) return { plan, prepared };
     const ids = new Set(targets.keys());
-    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids, targets } }, tokens };
+    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids, targets } }, prepared };
   }
 
   /** After the ending transaction committed: the locally claimed deliveries first (they hold worker slots), events, the worker. */
-  async #send(plan: LogoutPlan, tokens: Map<string, Promise<string>>) {
-    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, tokens);
+  async #send(plan: LogoutPlan, prepared: Map<string, Promise<string> | undefined>) {
+    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, prepared);
     this.metrics.logouts.inc({ trigger: plan.record.trigger });
     this.events.publish('logout.started', { logout: plan.record, deliveries: plan.deliveries });
     for (const d of plan.deliveries) {
       if (d.completed_at !== null) this.#final(d);
     }
-    if (plan.deliveries.some((d) => d.channel === 'backchannel' && d.status === 'pending')) this.worker.kick();
+    if (plan.deliveries.some((d) => d.status === 'pending')) this.worker.kick();
     // with a delivery still open its outcome settles the logout; checking now would only cost
     if (plan.deliveries.every((d) => d.completed_at !== null)) await this.settle(plan.record.id);
   }

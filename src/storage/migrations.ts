@@ -168,6 +168,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('login_failures_last').on('login_failures').column('last_failure_at').execute();
     },
   },
+  // The outbox is found by status (which deliveries Adieu sends itself), whatever the channel:
+  // channels are pluggable (src/logout/channels), the index no longer names them.
+  '0005_deliveries_due_by_status': {
+    async up(db: Kysely<any>) {
+      await db.schema.createIndex('deliveries_due_status').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.dropIndex('deliveries_due').execute();
+    },
+  },
 };
 
 /** The client_web_origins rows of one client's metadata. */

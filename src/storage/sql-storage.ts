@@ -81,7 +81,9 @@ const DELIVERY_COLUMNS = [
 const everyDeliveryColumn: Exclude<keyof DeliveryTable, (typeof DELIVERY_COLUMNS)[number]> extends never ? true : never = true;
 void everyDeliveryColumn;
 
-const NOT_FINAL = ['pending', 'delivering', 'retrying', 'awaiting_browser'];
+/** Not final yet: a delivery Adieu sends itself (outbox), or one the browser loads. */
+const OUTBOX_NOT_FINAL = ['pending', 'delivering', 'retrying'];
+const NOT_FINAL = [...OUTBOX_NOT_FINAL, 'awaiting_browser'];
 /** Rows or ids per statement, well under both backends' parameter limits. */
 const ROWS_PER_STATEMENT = 400;
 
@@ -506,9 +508,9 @@ export class SqlStorage implements Storage {
   }
 
   async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = []): Promise<Delivery[]> {
+    // the statuses say which deliveries Adieu sends itself, whatever their channel
     let due = this.db.selectFrom('deliveries').select('id')
-      .where('channel', '=', 'backchannel')
-      .where('status', 'in', ['pending', 'retrying', 'delivering'])
+      .where('status', 'in', OUTBOX_NOT_FINAL)
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
       .orderBy('next_attempt_at').limit(limit);
@@ -575,7 +577,7 @@ export class SqlStorage implements Storage {
       const r = await this.db.updateTable('deliveries')
         .set({ status: report.status, last_error: report.last_error, latency_ms: report.latency_ms, attempts: 1, updated_at: now, completed_at: now })
         .where('id', '=', report.id).where('logout_id', '=', logoutId)
-        .where('channel', 'in', ['frontchannel', 'legacy_get']).where('status', '=', 'awaiting_browser')
+        .where('status', '=', 'awaiting_browser')
         .where('deadline_at', '>=', now) // past it, the delivery is timed out whether or not the sweep got there
         .executeTakeFirst();
       updated += Number(r.numUpdatedRows);
@@ -625,7 +627,7 @@ export class SqlStorage implements Storage {
 
   async deliveryQueueDepth(): Promise<Record<string, number>> {
     const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('channel', '=', 'backchannel').where('status', 'in', NOT_FINAL).groupBy('status').execute();
+      .where('status', 'in', OUTBOX_NOT_FINAL).groupBy('status').execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 

@@ -77,12 +77,13 @@ export interface EndedSessionData {
 
 // --- logout propagation ---------------------------------------------------------------------
 
-export type Channel = 'backchannel' | 'frontchannel' | 'legacy_get' | 'none';
+/** A logout channel's name (src/logout/channels): backchannel, frontchannel, legacy_get, or none. */
+export type Channel = string;
 
 export type DeliveryStatus =
-  // back-channel, worked by the delivery worker
+  // channels Adieu sends itself, worked by the outbox worker
   | 'pending' | 'delivering' | 'retrying' | 'delivered' | 'rejected' | 'failed'
-  // front-channel and legacy GET, reported by the browser on the logout page
+  // channels the browser loads, reported by the logout page
   | 'awaiting_browser' | 'confirmed' | 'loaded' | 'timed_out' | 'cookies_blocked'
   // nothing could be attempted
   | 'skipped' | 'no_channel';

@@ -1,50 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { lookup, type LookupAddress } from 'node:dns';
-import type { LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
-import { Agent } from 'undici';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { AttemptOutcome, Delivery, Storage } from '../storage/types.ts';
+import type { AttemptResult, Channels } from './channels/index.ts';
 import type { LogoutEvents } from './events.ts';
 import type { HostPolicy } from './host-policy.ts';
-import type { LogoutTokenSigner } from './logout-token.ts';
 import type { LogoutMetrics } from './metrics.ts';
-import { sanitizedExcerpt } from './excerpt.ts';
-import { AttemptTimeout, postForm } from './post-form.ts';
+import { backoff_ms, outcomeOf } from './retry.ts';
 import { TargetGate } from './target-gate.ts';
 
 type Settings = AdieuConfig['logout']['backchannel'];
 
-const ERROR_BODY_LIMIT = 300;
-const HOST_REFUSED = 'ADIEU_HOST_REFUSED';
-
-/** A dns.lookup for net.connect that refuses addresses the host policy denies. */
-function policyLookup(policy: HostPolicy): LookupFunction {
-  return (hostname, options, callback) => {
-    lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      const list = addresses as LookupAddress[];
-      for (const a of list) {
-        const refused = policy.checkAddress(hostname, a.address);
-        if (refused) return callback(Object.assign(new Error(refused), { code: HOST_REFUSED }), '', 0);
-      }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-      callback(null, list[0]!.address, list[0]!.family);
-    });
-  };
-}
 const RECORD_BATCH_MS = 2;
 
 /**
- * Delivers back-channel logout tokens from the outbox: claims due rows, POSTs them in parallel
- * (bounded) over keep-alive connections, and records each outcome. Retries use exponential
- * backoff with jitter until the deadline. Any node can pick up any row, so a restart or a
- * second node resumes what another left.
+ * Works the outbox: claims due deliveries of the channels Adieu sends itself (logout/channels),
+ * attempts them in parallel (bounded overall and per target), and records each outcome. Retries
+ * use exponential backoff with jitter until the deadline. Any node can pick up any row, so a
+ * restart or a second node resumes what another left.
  */
-export class BackchannelWorker {
+export class OutboxWorker {
   readonly nodeId = `${process.pid}-${randomUUID().slice(0, 8)}`;
-  readonly #agent: Agent;
-  readonly #sign: LogoutTokenSigner;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
@@ -56,27 +32,18 @@ export class BackchannelWorker {
   constructor(
     private readonly storage: Storage,
     private readonly settings: Settings,
-    signer: LogoutTokenSigner,
+    private readonly channels: Channels,
     private readonly policy: HostPolicy,
     private readonly events: LogoutEvents,
     private readonly metrics: LogoutMetrics,
     private readonly logger: Logger,
     private readonly onSettled: (logoutId: string) => Promise<void>,
   ) {
-    this.#sign = signer;
     this.#gate = new TargetGate({
       perTargetConcurrency: settings.per_target_concurrency,
       failureThreshold: settings.circuit_failure_threshold,
       openMs: settings.circuit_open_ms,
       maxOpenMs: Math.max(settings.circuit_open_ms, settings.max_backoff_ms),
-    });
-    this.#agent = new Agent({
-      keepAliveTimeout: 30_000,
-      // the host policy decides on the address a name resolves to, when connecting (IP
-      // literals never reach a lookup: checkUrl decides on them before every attempt)
-      connect: { timeout: settings.timeout_ms, lookup: policyLookup(policy) },
-      headersTimeout: settings.timeout_ms,
-      bodyTimeout: settings.timeout_ms,
     });
   }
 
@@ -139,20 +106,18 @@ export class BackchannelWorker {
     return free;
   }
 
-  /** A fresh logout token for a delivery (signed on the thread pool); never rejects unobserved. */
-  sign(d: Delivery): Promise<string> {
-    const token = this.#sign(d);
-    token.catch(() => {}); // awaited, and its failure recorded, by the attempt
-    return token;
+  /** Starts the channel's work for a delivery this node will send (signing its token), never rejecting unobserved. */
+  prepare(d: Delivery): Promise<string> | undefined {
+    return this.channels.server(d.channel)?.prepare(d);
   }
 
   /**
-   * Sends deliveries this node already claimed, releasing the `reserved` slots; `tokens` holds
-   * tokens signed for them in advance.
+   * Sends deliveries this node already claimed, releasing the `reserved` slots; `prepared` holds
+   * what their channels prepared in advance (signed tokens).
    */
-  dispatch(deliveries: Delivery[], reserved: number, tokens?: Map<string, Promise<string>>) {
+  dispatch(deliveries: Delivery[], reserved: number, prepared?: Map<string, Promise<string> | undefined>) {
     this.#reserved -= reserved;
-    for (const d of deliveries) this.#start(d, tokens?.get(d.id));
+    for (const d of deliveries) this.#start(d, prepared?.get(d.id));
   }
 
   /** Sends a claimed delivery whose target admitted it. */
@@ -201,39 +166,13 @@ export class BackchannelWorker {
   }
 
   /** One attempt; `answered` tells the target's circuit whether the application responded. */
-  async #attempt(d: Delivery, presigned?: Promise<string>): Promise<{ ok: boolean; permanent: boolean; answered: boolean; error: string | null }> {
+  async #attempt(d: Delivery, prepared?: Promise<string>): Promise<AttemptResult> {
+    const channel = this.channels.server(d.channel);
+    if (!channel) return { ok: false, permanent: true, answered: true, error: `not sent: no channel ${d.channel} on this node` };
     // checked at every attempt: a retry queued before the policy changed is not sent
     const refused = this.policy.checkUrl(d.target!);
     if (refused) return { ok: false, permanent: true, answered: true, error: `not sent: ${refused}` };
-    let token: string;
-    try {
-      token = await (presigned ?? this.#sign(d));
-    } catch (err) {
-      return { ok: false, permanent: false, answered: true, error: `signing the logout token failed: ${(err as Error).message}` };
-    }
-    try {
-      // a JWS is base64url and dots: nothing to encode
-      const { status, text } = await postForm(this.#agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT, this.settings.timeout_ms);
-      if (status === 200 || status === 204) return { ok: true, permanent: false, answered: true, error: null };
-      const excerpt = text && sanitizedExcerpt(text);
-      const error = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
-      // Back-Channel Logout 1.0 §2.8: 400 means the RP refused this token; retrying would not help
-      return { ok: false, permanent: status === 400, answered: status < 500 && status !== 429, error };
-    } catch (err) {
-      const e = err as Error & { code?: string; cause?: { code?: string } };
-      const code = e.code ?? e.cause?.code;
-      if (code === HOST_REFUSED) return { ok: false, permanent: true, answered: true, error: `not sent: ${e.cause?.code === HOST_REFUSED ? (e.cause as Error).message : e.message}` };
-      const error = err instanceof AttemptTimeout || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
-        ? `timed out after ${this.settings.timeout_ms} ms`
-        : `${code ?? e.name}: ${e.message}`;
-      return { ok: false, permanent: false, answered: false, error };
-    }
-  }
-
-  /** Exponential backoff with jitter: uniformly between half and all of initial * 2^(n-1). */
-  backoff(attempts: number): number {
-    const ceiling = Math.min(this.settings.max_backoff_ms, this.settings.initial_backoff_ms * 2 ** Math.min(attempts - 1, 40));
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    return channel.attempt(d, prepared);
   }
 
   /** Requests sent and not yet answered (or failed). */
@@ -253,17 +192,8 @@ export class BackchannelWorker {
       this.events.publish(circuit === 'opened' ? 'circuit.opened' : 'circuit.closed', { target: d.target! });
     }
     const open = this.#gate.circuit(d.target!, Date.now()) !== 'closed';
-    const attempts = d.attempts; // counted when claimed
-    const recorded = await this.#record((now) => {
-      const retryAt = now + this.backoff(attempts);
-      if (result.ok) return { status: 'delivered', attempts, last_error: null, next_attempt_at: now, completed_at: now };
-      if (result.permanent) return { status: 'rejected', attempts, last_error: result.error, next_attempt_at: now, completed_at: now };
-      if (retryAt > d.deadline_at) {
-        return { status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; last: ${result.error}`, next_attempt_at: now, completed_at: now };
-      }
-      const error = open ? `${result.error} (circuit open: sending again after a probe succeeds)` : result.error;
-      return { status: 'retrying', attempts, last_error: error, next_attempt_at: retryAt, completed_at: null };
-    }, d.id);
+    // attempts were counted when claimed
+    const recorded = await this.#record((now) => outcomeOf(result, d, now, backoff_ms(d.attempts, this.settings), open), d.id);
     if (!recorded) {
       this.logger.warn({ delivery_id: d.id }, 'delivery lease lost; another node owns it now');
       return;
@@ -281,8 +211,8 @@ export class BackchannelWorker {
       this.events.publish('delivery.retrying', { delivery: updated });
       return;
     }
-    this.metrics.outcomes.inc({ channel: 'backchannel', status: outcome.status });
-    this.metrics.latency.observe({ channel: 'backchannel', status: outcome.status }, latency! / 1000);
+    this.metrics.outcomes.inc({ channel: d.channel, status: outcome.status });
+    this.metrics.latency.observe({ channel: d.channel, status: outcome.status }, latency! / 1000);
     this.events.publish(outcome.status === 'delivered' ? 'delivery.succeeded' : 'delivery.failed', { delivery: updated });
     this.#settle(d.logout_id);
   }
@@ -343,6 +273,6 @@ export class BackchannelWorker {
     clearInterval(this.#timer);
     await this.#ticking;
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idle.add(resolve));
-    await this.#agent.close();
+    await this.channels.close();
   }
 }

@@ -1,0 +1,42 @@
+import type { HostPolicy } from '../host-policy.ts';
+import type { LogoutTokenSigner } from '../logout-token.ts';
+import { backchannel } from './backchannel.ts';
+import type { BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
+import { frontchannel } from './frontchannel.ts';
+import { legacyGet } from './legacy-get.ts';
+
+export type { AttemptResult, BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
+
+/** What an application that no channel reaches gets: a delivery that says so. */
+export const NO_CHANNEL = { name: 'none', label: 'no logout URL' } as const;
+
+/** The channels Adieu plans deliveries on, in the order a logout lists them per application. */
+export class Channels {
+  readonly #byName: Map<string, LogoutChannel>;
+
+  constructor(readonly all: readonly LogoutChannel[]) {
+    this.#byName = new Map(all.map((c) => [c.name, c]));
+  }
+
+  server(name: string): ServerChannel | undefined {
+    const c = this.#byName.get(name);
+    return c?.kind === 'server' ? c : undefined;
+  }
+
+  browser(name: string): BrowserChannel | undefined {
+    const c = this.#byName.get(name);
+    return c?.kind === 'browser' ? c : undefined;
+  }
+
+  label(name: string): string {
+    return this.#byName.get(name)?.label ?? (name === NO_CHANNEL.name ? NO_CHANNEL.label : name);
+  }
+
+  async close() {
+    await Promise.all(this.all.map((c) => (c.kind === 'server' ? c.close() : undefined)));
+  }
+}
+
+export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number }): Channels {
+  return new Channels([backchannel(deps), frontchannel, legacyGet]);
+}
