@@ -11,6 +11,7 @@ import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
 import { pinRequestOrigin } from './http/origin.ts';
 import { Problem } from './http/problem.ts';
+import { sdkRoutes } from './http/sdk-routes.ts';
 import { LoginGuard } from './interactions/login-guard.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
@@ -19,6 +20,7 @@ import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts
 import { validateClient } from './management/clients.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
+import { providerAssetRoutes } from './provider/assets.ts';
 import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
 import { inRequestScope } from './provider/request-scope.ts';
 import { LogoutPropagation } from './logout/propagation.ts';
@@ -26,9 +28,8 @@ import { logoutPageRoutes } from './logout/page.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
 import { startExpirySweeper } from './sessions/expiry.ts';
 import { installSessionRecorder } from './sessions/recorder.ts';
-import { ssoDataHandler } from './sessions/ssodata.ts';
+import { ssoDataRoutes } from './sessions/ssodata.ts';
 import { openStorage } from './storage/open.ts';
-import { buildSdk } from '../sdk/build.ts';
 import type { Storage } from './storage/types.ts';
 import { createUser } from './users/accounts.ts';
 
@@ -96,33 +97,12 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
       .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
 
-    const host = new Router();
-    host.get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
-    const ssodata = ssoDataHandler(provider, storage);
-    host.get('/user/ssodata', ssodata);
-    host.options('/user/ssodata', ssodata);
-    let sdk: Promise<{ esm: string; iife: string }> | undefined;
-    for (const [path, kind] of [['/sdk/adieu.js', 'iife'], ['/sdk/adieu.mjs', 'esm']] as const) {
-      host.get(path, async (ctx) => {
-        if (!sdk) {
-          sdk = buildSdk();
-          sdk.catch(() => { sdk = undefined; }); // a failed build is retried on the next request
-        }
-        ctx.type = 'application/javascript';
-        ctx.set('Cache-Control', 'public, max-age=3600');
-        ctx.set('Access-Control-Allow-Origin', '*');
-        ctx.body = (await sdk)[kind];
-      });
-    }
-    host.get('/assets/confirm-logout.js', (ctx) => {
-      ctx.type = 'application/javascript';
-      // submits the end-session form with logout=yes (the page only includes it for a valid hint)
-      ctx.body = "(()=>{const f=document.getElementById('op.logoutForm');const i=document.createElement('input');"
-        + "i.type='hidden';i.name='logout';i.value='yes';f.appendChild(i);f.submit();})();";
-    });
-
+    const health = new Router().get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
     const routers = [
-      host,
+      health,
+      ssoDataRoutes(provider, storage),
+      sdkRoutes(),
+      providerAssetRoutes(),
       interactionRoutes({ config, provider, storage, upstreams, logger, guard: new LoginGuard(config, storage, logger, propagation.metrics.registry) }),
       v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
       logoutPageRoutes({ config, storage, propagation, upstreams, logger }),

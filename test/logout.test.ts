@@ -177,6 +177,11 @@ describe('RP-Initiated Logout 1.0 end-session endpoint', () => {
     const confirm = await ua.follow(url);
     assert.equal(confirm.response.status, 200);
     assert.match(confirm.body, /Sign out of Adieu\?/);
+    // a valid hint for this user: the page submits itself (a browser runs this script)
+    assert.match(confirm.body, /<script src="\/assets\/confirm-logout.js"><\/script>/);
+    const script = await ua.fetch(`${idp.issuer}/assets/confirm-logout.js`);
+    assert.equal(script.headers.get('content-type'), 'application/javascript; charset=utf-8');
+    assert.match(await script.text(), /getElementById\('op\.logoutForm'\)[\s\S]*submit\(\)/);
     const done = await ua.submitForm(confirm, { logout: 'yes' }, undefined, (u) => u.href.startsWith('http://localhost:9/'));
     assert.equal(done.url, 'http://localhost:9/app1/signed-out?state=xyz');
     assert.equal(await idp.adieu.storage.getSsoSession(record!.uid), undefined);

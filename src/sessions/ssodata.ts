@@ -1,3 +1,4 @@
+import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Storage } from '../storage/types.ts';
@@ -14,7 +15,7 @@ export type SsoData =
     lastUsedConnection: { name: string; strategy: string };
   };
 
-export function ssoDataHandler(provider: Provider, storage: Storage) {
+function ssoDataHandler(provider: Provider, storage: Storage) {
   return async (ctx: Context) => {
     const origin = ctx.get('origin');
     ctx.vary('Origin');
@@ -47,4 +48,10 @@ export function ssoDataHandler(provider: Provider, storage: Storage) {
       : { sso: false };
     ctx.body = body;
   };
+}
+
+/** GET (and the CORS preflight of) /user/ssodata. */
+export function ssoDataRoutes(provider: Provider, storage: Storage): Router {
+  const handler = ssoDataHandler(provider, storage);
+  return new Router().get('/user/ssodata', handler).options('/user/ssodata', handler);
 }

@@ -132,8 +132,12 @@ const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('client_web_origins_pk', ['origin', 'client_id'])
         .execute();
       await db.schema.createIndex('client_web_origins_client').on('client_web_origins').column('client_id').execute();
+      // frozen: the rows as web_origins were stored then, not through application code that may change
       const clients = await db.selectFrom('clients').select(['client_id', 'metadata']).execute();
-      const rows = clients.flatMap((c: { client_id: string; metadata: string }) => webOriginRows(c.client_id, JSON.parse(c.metadata)));
+      const rows = clients.flatMap((c: { client_id: string; metadata: string }) => {
+        const origins = new Set((JSON.parse(c.metadata).web_origins as string[] | undefined) ?? []);
+        return [...origins].map((origin) => ({ origin, client_id: c.client_id }));
+      });
       if (rows.length) await db.insertInto('client_web_origins').values(rows).execute();
     },
   },
@@ -177,12 +181,6 @@ const migrations: Record<string, Migration> = {
     },
   },
 };
-
-/** The client_web_origins rows of one client's metadata. */
-export function webOriginRows(clientId: string, metadata: Record<string, unknown>) {
-  const origins = new Set((metadata.web_origins as string[] | undefined) ?? []);
-  return [...origins].map((origin) => ({ origin, client_id: clientId }));
-}
 
 export const migrationProvider: MigrationProvider = {
   async getMigrations() {

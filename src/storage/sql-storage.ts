@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, Migrator } from 'kysely';
 import type { Database, DeliveryTable, LoginFailureTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
-import { migrationProvider, webOriginRows } from './migrations.ts';
+import { migrationProvider } from './migrations.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
@@ -18,6 +18,12 @@ function isUniqueViolation(err: unknown): boolean {
 
 function toLoginFailures(row: LoginFailureTable): LoginFailures {
   return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
+}
+
+/** The client_web_origins rows of one client's metadata. */
+function webOriginRows(clientId: string, metadata: Record<string, unknown>) {
+  const origins = new Set((metadata.web_origins as string[] | undefined) ?? []);
+  return [...origins].map((origin) => ({ origin, client_id: clientId }));
 }
 
 function toUser(row: UserTable): StoredUser {
