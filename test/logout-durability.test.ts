@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ADMIN_TOKEN, PASSWORD, freePort, startIdp, testClient } from './helpers/idp.ts';
+import { ADMIN_TOKEN, PASSWORD, api, freePort, startIdp, testClient } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
 import { createTestDatabase } from './helpers/pg.ts';
 import { signIn } from './helpers/rp.ts';
@@ -12,11 +12,6 @@ import { UserAgent } from './helpers/user-agent.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const BIN = new URL('../bin/adieu.js', import.meta.url).pathname;
-
-async function api(issuer: string, path: string, init: RequestInit = {}) {
-  const res = await fetch(`${issuer}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  return res.status === 204 ? undefined : res.json() as Promise<any>;
-}
 
 describe('durable back-channel delivery', () => {
   it('resumes pending deliveries after the IdP is killed with SIGKILL mid fan-out: each application signed out exactly once', async () => {
@@ -57,9 +52,9 @@ describe('durable back-channel delivery', () => {
       receiver.release(); // their sockets are gone: these answers reach nobody
 
       child = await serve();
-      const [record] = (await api(issuer, `/logouts?user_id=${sub}`)).logouts;
+      const [record] = (await api(issuer, `/logouts?user_id=${sub}`)).body.logouts;
       const done = await waitFor(async () => {
-        const l = await api(issuer, `/logouts/${record.id}`);
+        const l = (await api(issuer, `/logouts/${record.id}`)).body;
         return l.status !== 'in_progress' && l;
       }, 20_000, 'the resumed logout to complete');
       assert.equal(done.status, 'completed');
@@ -113,10 +108,10 @@ describe('durable back-channel delivery', () => {
       await api(issuer, `/users/${sub}/sessions`, { method: 'DELETE' }); // on node A
       const nodeBUrl = nodeB.adieu.url.replace('127.0.0.1', 'localhost');
       const logouts = await waitFor(async () => {
-        const list = (await api(nodeBUrl, `/logouts?user_id=${sub}`)).logouts;
+        const list = (await api(nodeBUrl, `/logouts?user_id=${sub}`)).body.logouts;
         return list.length === 3 && list.every((l: any) => l.status === 'completed') && list;
       }, 20_000, 'node B to report three completed logouts');
-      const detail = await api(nodeBUrl, `/logouts/${logouts[0].id}`);
+      const detail = (await api(nodeBUrl, `/logouts/${logouts[0].id}`)).body;
       assert.equal(detail.deliveries.length, apps.length);
 
       const tokens = [...receiver.received.entries()].flatMap(([id, list]) => list.map((r) => `${id}:${r.claims.sid}`));

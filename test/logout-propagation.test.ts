@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import * as client from 'openid-client';
-import { ADMIN_TOKEN, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -10,11 +10,6 @@ import { waitFor } from './helpers/wait.ts';
 const FAST_RETRIES = {
   backchannel: { timeout_ms: 800, initial_backoff_ms: 100, max_backoff_ms: 400, poll_interval_ms: 50, deadline_seconds: 4 },
   frontchannel: { timeout_ms: 2000 },
-};
-
-const api = async (idp: TestIdp, path: string, init: RequestInit = {}) => {
-  const res = await fetch(`${idp.issuer}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...init.headers as any } });
-  return { status: res.status, body: res.status === 204 ? undefined : await res.json() as any };
 };
 
 /** An IdP whose clients' back-channel URLs point at a fresh LogoutReceiver. */
@@ -27,7 +22,7 @@ async function idpWithReceiver(raw: (receiver: LogoutReceiver) => Record<string,
 
 async function completedLogout(idp: TestIdp, id: string, timeoutMs = 15_000) {
   return waitFor(async () => {
-    const { body } = await api(idp, `/logouts/${id}`);
+    const { body } = await api(idp.issuer, `/logouts/${id}`);
     return body.status !== 'in_progress' && body;
   }, timeoutMs, `logout ${id} to complete`);
 }
@@ -70,10 +65,10 @@ describe('back-channel logout delivery', () => {
     const signIns = new Map<string, Awaited<ReturnType<typeof signIn>>>();
     for (const id of apps) signIns.set(id, await signIn(ua, idp.issuer, testClient(id)));
     const sub = signIns.get('healthy')!.claims.sub as string;
-    const [session] = (await api(idp, `/users/${sub}/sessions`)).body.sessions;
+    const [session] = (await api(idp.issuer, `/users/${sub}/sessions`)).body.sessions;
 
-    assert.equal((await api(idp, `/sessions/${session.id}`, { method: 'DELETE' })).status, 204);
-    const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+    assert.equal((await api(idp.issuer, `/sessions/${session.id}`, { method: 'DELETE' })).status, 204);
+    const [record] = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts;
     assert.equal(record.trigger, 'admin');
     assert.equal(record.session_id, session.id);
 
@@ -133,13 +128,13 @@ describe('back-channel logout delivery', () => {
   });
 
   it('filters logout records by user and status, with problem details on bad filters', async () => {
-    const all = (await api(idp, '/logouts')).body.logouts;
+    const all = (await api(idp.issuer, '/logouts')).body.logouts;
     assert.ok(all.length >= 1);
-    assert.equal((await api(idp, '/logouts?status=completed')).body.logouts.length, all.filter((l: any) => l.status === 'completed').length);
-    assert.ok((await api(idp, '/logouts?status=completed_with_failures')).body.logouts.length >= 1);
-    assert.deepEqual((await api(idp, '/logouts?user_id=nobody')).body.logouts, []);
-    assert.equal((await api(idp, '/logouts?status=nope')).status, 400);
-    assert.equal((await api(idp, '/logouts/00000000-0000-0000-0000-000000000000')).status, 404);
+    assert.equal((await api(idp.issuer, '/logouts?status=completed')).body.logouts.length, all.filter((l: any) => l.status === 'completed').length);
+    assert.ok((await api(idp.issuer, '/logouts?status=completed_with_failures')).body.logouts.length >= 1);
+    assert.deepEqual((await api(idp.issuer, '/logouts?user_id=nobody')).body.logouts, []);
+    assert.equal((await api(idp.issuer, '/logouts?status=nope')).status, 400);
+    assert.equal((await api(idp.issuer, '/logouts/00000000-0000-0000-0000-000000000000')).status, 404);
   });
 });
 
@@ -170,12 +165,12 @@ describe('every way a session ends propagates the same way', () => {
       }
     }
     const before = receiver.seenJti.size;
-    const { body } = await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
+    const { body } = await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' });
     assert.equal(body.ended.length, 2);
     await waitFor(() => receiver.seenJti.size - before === 4 || undefined, 5000, 'four logout tokens');
     const got = [...receiver.received.values()].flat().map((r) => r.claims.sid);
     for (const sid of sids) assert.ok(got.includes(sid), `sid ${sid} reached its application`);
-    const records = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.filter((l: any) => l.trigger === 'admin_all');
+    const records = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.filter((l: any) => l.trigger === 'admin_all');
     assert.equal(records.length, 2);
     for (const r of records) assert.equal((await completedLogout(idp, r.id)).status, 'completed');
   });
@@ -185,7 +180,7 @@ describe('every way a session ends propagates the same way', () => {
     const a = await signIn(ua, idp.issuer, testClient('a'));
     const c = await signIn(ua, idp.issuer, testClient('c'));
     const sub = a.claims.sub as string;
-    const expired = await waitFor(async () => (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 8000, 'the expiry logout');
+    const expired = await waitFor(async () => (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 8000, 'the expiry logout');
     const done = await completedLogout(idp, expired.id);
     assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.status]), [['a', 'delivered'], ['c', 'delivered']]);
     assert.ok(receiver.received.get('c')!.some((r) => r.claims.sid === c.claims.sid));
@@ -238,7 +233,7 @@ describe('what an application answers stays with the admin', () => {
       assert.equal(status.deliveries[0].status_text, 'could not be reached');
       const seenByPerson = JSON.stringify(status) + await (await ua.fetch(pageUrl)).text();
       assert.doesNotMatch(seenByPerson, /hunter2|db-password|PG error/);
-      const admin = (await api(idp, `/logouts/${status.id}`)).body.deliveries[0];
+      const admin = (await api(idp.issuer, `/logouts/${status.id}`)).body.deliveries[0];
       assert.match(admin.last_error, /HTTP 500: PG error: connect to db-password=\[redacted\]/);
       assert.doesNotMatch(admin.last_error, /hunter2/);
     } finally {
@@ -255,7 +250,7 @@ describe('the host policy decides at every attempt, on the address connected to'
     try {
       // registered through the API while loopback was allowed (config clients are checked again at start)
       for (const [id, uri] of [['queued', receiver.url('queued')], ['byname', receiver.url('byname').replace('127.0.0.1', 'localhost')]]) {
-        const created = await api(idp, '/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(testClient(id!, { backchannel_logout_uri: uri })) });
+        const created = await api(idp.issuer, '/clients', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(testClient(id!, { backchannel_logout_uri: uri })) });
         assert.equal(created.status, 201);
       }
       receiver.behaviours.set('queued', { kind: 'sequence', statuses: [503] });
@@ -263,8 +258,8 @@ describe('the host policy decides at every attempt, on the address connected to'
       const ua = new UserAgent();
       let sub = '';
       for (const id of ['queued', 'byname']) sub = (await signIn(ua, idp.issuer, testClient(id))).claims.sub as string;
-      await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
-      const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+      await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' });
+      const [record] = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts;
       await waitFor(() => receiver.count('queued') === 1 && receiver.count('byname') === 1 || undefined, 5000, 'the first attempts');
 
       // the admin denies loopback targets; the queued retries run on the new policy
@@ -370,8 +365,8 @@ describe('logout channels without a browser, and the host policy', () => {
     const ua = new UserAgent();
     let sub = '';
     for (const id of ['front', 'legacy', 'back', 'nothing']) sub = (await signIn(ua, idp.issuer, testClient(id))).claims.sub as string;
-    await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' });
-    const [record] = (await api(idp, `/logouts?user_id=${sub}`)).body.logouts;
+    await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' });
+    const [record] = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts;
     const done = await completedLogout(idp, record.id);
     assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.channel, d.status]), [
       ['front', 'frontchannel', 'skipped'],
@@ -385,14 +380,14 @@ describe('logout channels without a browser, and the host policy', () => {
 
   it('refuses back-channel targets on the deny list, at registration and at delivery', async () => {
     for (const uri of ['http://x.blocked.test/bcl', 'http://evil.test/bcl']) {
-      const res = await api(idp, '/clients', {
+      const res = await api(idp.issuer, '/clients', {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify(testClient('denied', { backchannel_logout_uri: uri })),
       });
       assert.equal(res.status, 400);
       assert.match(res.body.detail, /denied_hosts/);
     }
-    const ok = await api(idp, '/clients', {
+    const ok = await api(idp.issuer, '/clients', {
       method: 'POST', headers: { 'content-type': 'application/json' },
       body: JSON.stringify(testClient('loopback', { backchannel_logout_uri: 'http://127.0.0.1:9/bcl' })),
     });
@@ -413,7 +408,7 @@ describe('absolute session lifetime', () => {
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await signIn(ua, idp.issuer, testClient('b'))).passwordPrompted, false, 'still live after 1 s, and used');
       const sub = a.claims.sub as string;
-      const expired = await waitFor(async () => (await api(idp, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 6000, 'the expiry');
+      const expired = await waitFor(async () => (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 6000, 'the expiry');
       const done = await completedLogout(idp, expired.id);
       assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.status]), [['a', 'delivered'], ['b', 'delivered']]);
       assert.equal(receiver.acknowledged('a'), 1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
+import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
 import { LogoutReceiver } from './helpers/logout-receiver.ts';
 import { signIn } from './helpers/rp.ts';
 import { UserAgent } from './helpers/user-agent.ts';
@@ -9,11 +9,6 @@ import { waitFor } from './helpers/wait.ts';
 const TIMEOUT_MS = 800;
 const HEALTHY = ['h1', 'h2', 'h3', 'h4', 'h5'];
 const SESSIONS = 4;
-
-const api = async (idp: TestIdp, path: string, init: RequestInit = {}) => {
-  const res = await fetch(`${idp.issuer}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  return res.json() as Promise<any>;
-};
 
 describe('a slow-loris application among healthy ones', () => {
   let idp: TestIdp;
@@ -44,17 +39,17 @@ describe('a slow-loris application among healthy ones', () => {
     let sub = '';
     for (const browser of ua) for (const id of ['loris', ...HEALTHY]) sub = (await signIn(browser, idp.issuer, testClient(id))).claims.sub as string;
     const started = Date.now();
-    const ended = (await api(idp, `/users/${sub}/sessions`, { method: 'DELETE' })).ended;
+    const ended = (await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' })).body.ended;
     assert.equal(ended.length, SESSIONS);
 
     await waitFor(() => HEALTHY.every((id) => receiver.acknowledged(id) === SESSIONS) || undefined, 10_000, 'every healthy application');
     const healthyDone = Date.now() - started;
     assert.ok(healthyDone < TIMEOUT_MS, `healthy applications signed out within one attempt's time (${healthyDone} ms)`);
 
-    const logouts = (await api(idp, `/logouts?user_id=${sub}`)).logouts.filter((l: any) => l.trigger === 'admin_all');
+    const logouts = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.filter((l: any) => l.trigger === 'admin_all');
     assert.equal(logouts.length, SESSIONS);
     const done = await Promise.all(logouts.map((l: any) => waitFor(async () => {
-      const d = await api(idp, `/logouts/${l.id}`);
+      const d = (await api(idp.issuer, `/logouts/${l.id}`)).body;
       return d.status !== 'in_progress' && d;
     }, 15_000, 'the logout to complete')));
     const loris = done.map((l) => l.deliveries.find((d: any) => d.client_id === 'loris'));

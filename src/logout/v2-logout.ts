@@ -12,7 +12,7 @@ import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import type { Storage } from '../storage/types.ts';
 import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
-import { logoutPageUrl, needsLogoutPage } from './page.ts';
+import { logoutPageUrl, needsLogoutPage } from './delivery-view.ts';
 import { allowedReturnUrls } from './returns.ts';
 
 

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { deliveryView } from '../logout/page.ts';
+import { deliveryView } from '../logout/delivery-view.ts';
 import { Problem } from '../http/problem.ts';
 import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
 import { paginationQuery, parseQuery } from './validation.ts';

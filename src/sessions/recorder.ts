@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { SessionClient, SsoSessionRecord, Storage, StoredUser } from '../storage/types.ts';
-import { logoutPageUrl, needsLogoutPage } from '../logout/page.ts';
+import { logoutPageUrl, needsLogoutPage } from '../logout/delivery-view.ts';
 import { PROVIDER_ROUTES } from '../provider/provider.ts';
 import { requestScope } from '../provider/request-scope.ts';
 import type { SessionEnder } from './end-session.ts';

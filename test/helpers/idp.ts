@@ -10,6 +10,14 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PASSWORD = 'correct-horse-battery';
 export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
+/** A management API call with the test admin token: the status and the parsed body (none for 204). */
+export async function api(issuer: string, path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
+  const { token = ADMIN_TOKEN, ...rest } = init;
+  const res = await fetch(`${issuer}/api/v1${path}`, { ...rest, headers: { authorization: `Bearer ${token}`, ...rest.headers as Record<string, string> } });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
 /** Prometheus text from the public /metrics, with the test config's metrics token. */
 export async function scrapeMetrics(issuer: string): Promise<string> {
   const res = await fetch(`${issuer}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, freePort, PASSWORD, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { UserAgent } from '../helpers/user-agent.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { startApacheOpenidc, type ApacheRp } from './apache-openidc.ts';
@@ -42,13 +42,12 @@ describe('Apache mod_auth_openidc as a relying party', () => {
     assert.match((await ua.follow(`${apache.url}/protected/`)).body, /Protected by mod_auth_openidc/, 'the Apache session holds');
 
     const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', MARY))!;
-    const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
-    assert.equal((await fetch(`${idp.issuer}/api/v1/users/${mary.id}/sessions`, { method: 'DELETE', headers })).status, 200);
+    assert.equal((await api(idp.issuer, `/users/${mary.id}/sessions`, { method: 'DELETE' })).status, 200);
     const logout = await waitFor(async () => {
-      const { logouts } = await (await fetch(`${idp.issuer}/api/v1/logouts?user_id=${mary.id}`, { headers })).json() as any;
+      const { logouts } = (await api(idp.issuer, `/logouts?user_id=${mary.id}`)).body;
       return logouts[0]?.status !== 'in_progress' && logouts[0];
     }, 10_000, 'the logout to complete');
-    const detail = await (await fetch(`${idp.issuer}/api/v1/logouts/${logout.id}`, { headers })).json() as any;
+    const detail = (await api(idp.issuer, `/logouts/${logout.id}`)).body;
     assert.equal(detail.deliveries[0].status, 'delivered', JSON.stringify(detail.deliveries[0]));
 
     const after = await ua.fetch(`${apache.url}/protected/`);

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { EndedSessionData, Json } from '../storage/types.ts';
+import { createChannels } from './channels/index.ts';
+import { hostPolicy } from './host-policy.ts';
+import { planLogout, type PlanOptions } from './plan.ts';
+
+const channels = createChannels({ sign: async () => 'token', policy: hostPolicy([], []), timeout_ms: 1_000 });
+after(() => channels.close());
+
+function ended(apps: Record<string, Json | undefined>): EndedSessionData {
+  const t = 1_700_000_000;
+  return {
+    record: {
+      uid: 'u1', account_id: 'acct', username: 'mary', connection: { name: 'db', strategy: 'auth0' },
+      clients: Object.keys(apps).map((client_id, i) => ({ client_id, sid: `sid-${i}`, first_at: t, last_at: t })),
+      last_used_client_id: null, upstream: null, created_at: t, updated_at: t, expires_at: t + 60,
+    },
+    session: undefined,
+    revokedGrantIds: [],
+    clientMetadata: new Map(Object.entries(apps).filter((e): e is [string, Json] => !!e[1])),
+  };
+}
+
+const options = (extra: Partial<PlanOptions> = {}): PlanOptions => ({
+  logoutId: 'L1', trigger: 'user_logout', uid: 'u1', browser: true, returnTo: null, now: 1_000,
+  channels: channels.all, serverDeadlineMs: 86_400_000, browserDeadlineMs: 65_000,
+  checkHost: (t) => (t.includes('denied') ? 'denied by denied_hosts' : undefined), ...extra,
+});
+
+const summary = (plan: ReturnType<typeof planLogout>) => plan.deliveries.map((d) => [d.client_id, d.channel, d.status]);
+
+describe('planLogout', () => {
+  it('plans one delivery per application and channel, in sign-in order, back-channel first', () => {
+    const plan = planLogout(ended({
+      both: { backchannel_logout_uri: 'http://a/bcl', frontchannel_logout_uri: 'http://a/fcl', logout_url: 'http://a/logout' },
+      front: { frontchannel_logout_uri: 'http://b/fcl', frontchannel_logout_session_required: true },
+    }), options());
+    assert.deepEqual(summary(plan), [
+      ['both', 'backchannel', 'pending'],
+      ['both', 'frontchannel', 'awaiting_browser'],
+      ['front', 'frontchannel', 'awaiting_browser'],
+    ]);
+    assert.deepEqual(plan.deliveries.map((d) => d.position), [0, 1, 2]);
+    assert.equal(plan.deliveries[0]!.deadline_at, 1_000 + 86_400_000);
+    assert.equal(plan.deliveries[1]!.deadline_at, 1_000 + 65_000);
+    assert.equal(plan.deliveries[2]!.include_sid, true);
+    assert.equal(plan.deliveries[2]!.sid, 'sid-1');
+    assert.equal(plan.record.status, 'in_progress');
+    assert.ok(plan.record.page_token.length >= 32);
+  });
+
+  it('uses a legacy logout URL only for an application no standard channel reaches', () => {
+    const plan = planLogout(ended({ legacy: { logout_url: 'http://c/logout' }, back: { backchannel_logout_uri: 'http://d/bcl', logout_url: 'http://d/logout' } }), options());
+    assert.deepEqual(summary(plan), [['legacy', 'legacy_get', 'awaiting_browser'], ['back', 'backchannel', 'pending']]);
+  });
+
+  it('records what cannot be attempted: no browser, no logout URL, a deleted client, a refused host', () => {
+    const plan = planLogout(ended({
+      front: { frontchannel_logout_uri: 'http://b/fcl' },
+      nothing: { client_name: 'Nothing' },
+      gone: undefined,
+      denied: { backchannel_logout_uri: 'http://denied.test/bcl' },
+    }), options({ browser: false, trigger: 'admin' }));
+    assert.deepEqual(summary(plan), [
+      ['front', 'frontchannel', 'skipped'],
+      ['nothing', 'none', 'no_channel'],
+      ['gone', 'none', 'no_channel'],
+      ['denied', 'backchannel', 'rejected'],
+    ]);
+    assert.match(plan.deliveries[0]!.last_error!, /no browser .*\(admin\)/);
+    assert.match(plan.deliveries[1]!.last_error!, /registered no logout URL/);
+    assert.match(plan.deliveries[2]!.last_error!, /no longer exists/);
+    assert.equal(plan.deliveries[3]!.last_error, 'denied by denied_hosts');
+    assert.ok(plan.deliveries.every((d) => d.completed_at === 1_000));
+  });
+});
