@@ -1,12 +1,12 @@
 import { lookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import type { Delivery, Json } from '../../storage/types.ts';
+import type { Delivery } from '../../storage/types.ts';
 import { sanitizedExcerpt } from '../excerpt.ts';
 import type { HostPolicy } from '../host-policy.ts';
 import type { LogoutTokenSigner } from '../logout-token.ts';
 import { AttemptTimeout, postForm } from '../post-form.ts';
-import type { AttemptResult, ServerChannel } from './channel.ts';
+import { registeredTarget, type AttemptResult, type ServerChannel } from './channel.ts';
 
 const ERROR_BODY_LIMIT = 300;
 const HOST_REFUSED = 'ADIEU_HOST_REFUSED';
@@ -45,10 +45,7 @@ export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSig
     name: 'backchannel',
     label: 'back-channel',
     kind: 'server',
-    target(m: Json) {
-      const uri = m.backchannel_logout_uri as string | undefined;
-      return uri ? { target: uri, include_sid: m.backchannel_logout_session_required === true } : undefined;
-    },
+    target: registeredTarget('backchannel_logout_uri', 'backchannel_logout_session_required'),
     prepare(d: Delivery) {
       const token = sign(d);
       token.catch(() => {}); // awaited, and its failure recorded, by the attempt

@@ -48,3 +48,11 @@ export interface BrowserChannel extends ChannelBase {
 }
 
 export type LogoutChannel = ServerChannel | BrowserChannel;
+
+/** A channel's `target`: a URL from one registration field, `sid` required by another (if any). */
+export function registeredTarget(uriField: string, sessionRequiredField?: string) {
+  return (m: Json) => {
+    const uri = m[uriField];
+    return typeof uri === 'string' && uri ? { target: uri, include_sid: !!sessionRequiredField && m[sessionRequiredField] === true } : undefined;
+  };
+}

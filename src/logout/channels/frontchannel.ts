@@ -1,15 +1,12 @@
-import type { Delivery, Json } from '../../storage/types.ts';
-import type { BrowserChannel } from './channel.ts';
+import type { Delivery } from '../../storage/types.ts';
+import { registeredTarget, type BrowserChannel } from './channel.ts';
 
 /** OpenID Connect Front-Channel Logout 1.0: the logout page frames `frontchannel_logout_uri`. */
 export const frontchannel: BrowserChannel = {
   name: 'frontchannel',
   label: 'front-channel',
   kind: 'browser',
-  target(m: Json) {
-    const uri = m.frontchannel_logout_uri as string | undefined;
-    return uri ? { target: uri, include_sid: m.frontchannel_logout_session_required === true } : undefined;
-  },
+  target: registeredTarget('frontchannel_logout_uri', 'frontchannel_logout_session_required'),
   // §2: with frontchannel_logout_session_required the RP gets `iss` and `sid`
   url(d: Delivery, issuer: string) {
     const url = URL.parse(d.target ?? '');

@@ -1,5 +1,5 @@
-import type { Delivery, Json } from '../../storage/types.ts';
-import type { BrowserChannel } from './channel.ts';
+import type { Delivery } from '../../storage/types.ts';
+import { registeredTarget, type BrowserChannel } from './channel.ts';
 
 /**
  * An application's own logout URL (`logout_url`), loaded as registered: what the reference
@@ -10,10 +10,7 @@ export const legacyGet: BrowserChannel = {
   label: 'logout URL',
   kind: 'browser',
   fallback: true,
-  target(m: Json) {
-    const uri = m.logout_url as string | undefined;
-    return uri ? { target: uri, include_sid: false } : undefined;
-  },
+  target: registeredTarget('logout_url'),
   url(d: Delivery) {
     return URL.parse(d.target ?? '') ?? undefined;
   },
