@@ -29,6 +29,31 @@ describe('management API', () => {
     return body;
   }
 
+  it('writes every timestamp in one format, ISO 8601 UTC, on users, clients, sessions and logouts', async () => {
+    const ua = new UserAgent();
+    const { claims } = await signIn(ua, idp.issuer, testClient('app1'));
+    const sub = claims.sub as string;
+    const ended = await (await api(`/users/${sub}/sessions`)).json() as any;
+    await api(`/users/${sub}/sessions`, { method: 'DELETE' });
+    const bodies = [
+      await (await api('/users')).json(), await (await api(`/users/${sub}`)).json(),
+      await (await api('/clients')).json(), ended,
+      await (await api(`/logouts?user_id=${sub}`)).json(),
+    ] as any[];
+    bodies.push(await (await api(`/logouts/${bodies[4].logouts[0].id}`)).json());
+    const stamps: [string, unknown][] = [];
+    const walk = (v: unknown, key = ''): void => {
+      if (Array.isArray(v)) v.forEach((x) => walk(x));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+      else if (/_at$/.test(key)) stamps.push([key, v]);
+    };
+    walk(bodies);
+    for (const k of ['created_at', 'updated_at', 'expires_at', 'first_at', 'last_at', 'completed_at', 'deadline_at']) {
+      assert.ok(stamps.some(([key]) => key === k), `${k} appears`);
+    }
+    for (const [key, v] of stamps) assert.ok(v === null || (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v)), `${key}: ${v}`);
+  });
+
   it('requires the admin bearer token', async () => {
     await problem(await api('/clients', {}, ''), 401);
     await problem(await api('/clients', {}, 'wrong-token-wrong-token'), 401);

@@ -14,6 +14,7 @@ import { verifyPassword } from '../users/accounts.ts';
 import { federatedUser, type UpstreamClaims } from '../users/federated.ts';
 import { inWords, type GuardVerdict, type LoginGuard } from './login-guard.ts';
 import { renderLoginPage } from './login-page.ts';
+import { epochSeconds } from '../time.ts';
 
 const PENDING_UPSTREAM = 'UpstreamLogin';
 const PENDING_TTL = 600;
@@ -78,7 +79,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
         <p role="alert" class="error">Adieu could not reach the identity provider behind ${name}.</p>
         <p>Try again in a moment, or ask your administrator.</p>`);
     }
-    await storage.upsertPayload(PENDING_UPSTREAM, started.checks.state, { uid, connection: name, checks: started.checks }, Math.floor(Date.now() / 1000) + PENDING_TTL);
+    await storage.upsertPayload(PENDING_UPSTREAM, started.checks.state, { uid, connection: name, checks: started.checks }, epochSeconds() + PENDING_TTL);
     ctx.redirect(started.url.href);
   }
 

@@ -1,5 +1,6 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto';
 import type { JWK } from 'jose';
+import { epochSeconds } from '../time.ts';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
@@ -30,7 +31,7 @@ export async function logoutTokenSigner(issuer: string, jwk: JWK) {
   const header = b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' });
   // signs on libuv's thread pool, so a fan-out's signatures overlap the main thread's sending
   return (d: { client_id: string; sub: string | null; sid: string | null }): Promise<string> => {
-    const iat = Math.floor(Date.now() / 1000);
+    const iat = epochSeconds();
     const claims: Record<string, unknown> = {
       iss: issuer, aud: d.client_id, iat, exp: iat + LOGOUT_TOKEN_TTL_SECONDS, jti: randomUUID(),
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },

@@ -14,6 +14,7 @@ import type { Storage } from '../storage/types.ts';
 import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
 import { logoutPageUrl, needsLogoutPage } from './delivery-view.ts';
 import { allowedReturnUrls } from './returns.ts';
+import { epochSeconds } from '../time.ts';
 
 
 export interface LogoutDeps {
@@ -93,7 +94,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
     if (upstream && upstreams.has(upstream.connection)) {
       // the upstream IdP's logout comes last: after the logout page, if there is one
       const state = showPage ? ended!.logout!.record.id : randomBytes(24).toString('base64url');
-      await storage.upsertPayload(PENDING_FEDERATED, state, { ...upstream, returnTo: returnTo ?? null }, Math.floor(Date.now() / 1000) + 3600);
+      await storage.upsertPayload(PENDING_FEDERATED, state, { ...upstream, returnTo: returnTo ?? null }, epochSeconds() + 3600);
       if (!showPage) {
         const url = await upstreamLogoutUrl(upstreams, upstream, config.issuer, state, logger);
         if (url) return ctx.redirect(url);
@@ -110,7 +111,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
     const session = await currentSession(provider, ctx);
     if (session && needsConfirmation(config.tenant.logout_confirmation, ctx.get('sec-fetch-site'), request)) {
       const id = randomBytes(24).toString('base64url');
-      await storage.upsertPayload(PENDING_CONFIRMATION, id, { session_uid: session.uid, ...request }, Math.floor(Date.now() / 1000) + CONFIRMATION_TTL_S);
+      await storage.upsertPayload(PENDING_CONFIRMATION, id, { session_uid: session.uid, ...request }, epochSeconds() + CONFIRMATION_TTL_S);
       return sendPage(ctx, 200, 'Sign out?', html`
         <h1>Sign out of ${config.tenant.name}?</h1>
         <p>Another site asked to sign you out of ${config.tenant.name} and every application you use with it.</p>

@@ -5,12 +5,13 @@ import { readJson } from '../http/body.ts';
 import { Problem } from '../http/problem.ts';
 import type { LogoutPropagation } from '../logout/propagation.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
+import { isoFromSeconds } from '../time.ts';
 import { parseInput } from './validation.ts';
 
 /** A client as the API shows it: never its secret. */
 function view(c: StoredClient) {
   const { client_secret, ...metadata } = c.metadata as ClientMetadata;
-  return { ...metadata, has_client_secret: !!client_secret, source: c.source, created_at: c.created_at, updated_at: c.updated_at };
+  return { ...metadata, has_client_secret: !!client_secret, source: c.source, created_at: isoFromSeconds(c.created_at), updated_at: isoFromSeconds(c.updated_at) };
 }
 
 /**

@@ -4,9 +4,9 @@ import { Problem } from '../http/problem.ts';
 import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
 import { paginationQuery, parseQuery } from './validation.ts';
 import { z } from 'zod';
+import { isoFromMs as iso } from '../time.ts';
 
 const STATUSES = ['in_progress', 'completed', 'completed_with_failures'] as const satisfies readonly LogoutStatus[];
-const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
 function recordView(l: LogoutRecord) {
   return {

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { Problem } from '../http/problem.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import type { SsoSessionRecord, Storage } from '../storage/types.ts';
+import { epochSeconds, isoFromSeconds } from '../time.ts';
 
 async function view(storage: Storage, s: SsoSessionRecord) {
   const names = new Map((await storage.listClients()).map((c) => [c.client_id, c.metadata.client_name as string | undefined]));
@@ -10,19 +11,19 @@ async function view(storage: Storage, s: SsoSessionRecord) {
     user_id: s.account_id,
     username: s.username,
     connection: s.connection,
-    clients: s.clients.map((c) => ({ ...c, client_name: names.get(c.client_id) ?? null })),
+    clients: s.clients.map((c) => ({ ...c, first_at: isoFromSeconds(c.first_at), last_at: isoFromSeconds(c.last_at), client_name: names.get(c.client_id) ?? null })),
     last_used_client_id: s.last_used_client_id,
     federated: !!s.upstream,
-    created_at: s.created_at,
-    updated_at: s.updated_at,
-    expires_at: s.expires_at,
+    created_at: isoFromSeconds(s.created_at),
+    updated_at: isoFromSeconds(s.updated_at),
+    expires_at: isoFromSeconds(s.expires_at),
   };
 }
 
 export function sessionRoutes(router: Router, storage: Storage, ender: SessionEnder) {
   router.get('/users/:id/sessions', async (ctx) => {
     if (!(await storage.getUser(ctx.params.id!))) throw new Problem(404, 'Not found', `user ${ctx.params.id} does not exist`);
-    const sessions = await storage.listSsoSessions(ctx.params.id!, Math.floor(Date.now() / 1000));
+    const sessions = await storage.listSsoSessions(ctx.params.id!, epochSeconds());
     ctx.body = { sessions: await Promise.all(sessions.map((s) => view(storage, s))) };
   });
 
@@ -35,7 +36,7 @@ export function sessionRoutes(router: Router, storage: Storage, ender: SessionEn
 
   router.get('/sessions/:uid', async (ctx) => {
     const s = await storage.getSsoSession(ctx.params.uid!);
-    if (!s || s.expires_at <= Math.floor(Date.now() / 1000)) throw new Problem(404, 'Not found', `session ${ctx.params.uid} does not exist or has ended`);
+    if (!s || s.expires_at <= epochSeconds()) throw new Problem(404, 'Not found', `session ${ctx.params.uid} does not exist or has ended`);
     ctx.body = await view(storage, s);
   });
 

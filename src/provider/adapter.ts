@@ -2,8 +2,8 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { mergeSessionPayload } from '../sessions/session-merge.ts';
 import type { Json, Storage } from '../storage/types.ts';
 import { requestScope } from './request-scope.ts';
+import { epochSeconds } from '../time.ts';
 
-const epoch = () => Math.floor(Date.now() / 1000);
 
 /**
  * oidc-provider's persistence contract mapped onto Storage. Clients are not oidc-provider
@@ -21,7 +21,7 @@ export function createAdapterClass(storage: Storage, onReplay?: (replay: ReplayD
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') return; // dynamic registration is off; clients come from Storage
-      const expiresAt = expiresIn ? epoch() + expiresIn : null;
+      const expiresAt = expiresIn ? epochSeconds() + expiresIn : null;
       if (this.model !== 'Session') return storage.upsertPayload(this.model, id, payload as Json, expiresAt);
       const scope = requestScope();
       const loaded = scope?.loadedSessions.get(payload.uid as string);
@@ -52,7 +52,7 @@ export function createAdapterClass(storage: Storage, onReplay?: (replay: ReplayD
     }
 
     async consume(id: string): Promise<void> {
-      if (await storage.consumePayload(this.model, id, epoch())) return;
+      if (await storage.consumePayload(this.model, id, epochSeconds())) return;
       // Used twice — replayed, or raced by a copy (OAuth 2.0 Security BCP, RFC 9700 §4.14.2):
       // oidc-provider checks `consumed` before consuming, but two requests can both pass that
       // check; the compare-and-set here catches the second, and the whole family is revoked.

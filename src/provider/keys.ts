@@ -1,5 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Storage } from '../storage/types.ts';
+import { epochSeconds } from '../time.ts';
 
 export const DEFAULT_SIGNING_ALG = 'ES256';
 
@@ -9,7 +10,7 @@ export async function addSigningKey(storage: Storage, alg = DEFAULT_SIGNING_ALG)
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   await storage.addSigningKey({
-    kid, alg, private_jwk: { ...jwk, kid, alg, use: 'sig' }, created_at: Math.floor(Date.now() / 1000), retired_at: null,
+    kid, alg, private_jwk: { ...jwk, kid, alg, use: 'sig' }, created_at: epochSeconds(), retired_at: null,
   });
   return kid;
 }

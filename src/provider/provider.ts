@@ -8,6 +8,7 @@ import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass, type ReplayDetected } from './adapter.ts';
 import { DEFAULT_SIGNING_ALG } from './keys.ts';
+import { epochSeconds } from '../time.ts';
 
 /**
  * Cookie names are part of Adieu's documented surface (README: "Cookies"). The prefix is
@@ -75,7 +76,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
   const sessionTtl = (_ctx: unknown, session: { loginTs?: number; accountId?: string }) => {
     // a session nobody signed in to (an end-session form's state) lives as long as an interaction
     if (!session.accountId) return INTERACTION_TTL_S;
-    const age = session.loginTs ? Math.floor(Date.now() / 1000) - session.loginTs : 0;
+    const age = session.loginTs ? epochSeconds() - session.loginTs : 0;
     return Math.max(1, Math.min(idle, absolute - age));
   };
   const configuration: Configuration = {

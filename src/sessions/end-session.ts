@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LogoutPropagation } from '../logout/propagation.ts';
 import type { EndedSessionData, LogoutPlan, Storage } from '../storage/types.ts';
+import { epochSeconds } from '../time.ts';
 
 /** Why a session ended. Every way a session ends is one of these, through endSession. */
 export type EndTrigger =
@@ -46,7 +47,7 @@ function describeEnded(uid: string, trigger: EndTrigger, data: EndedSessionData 
     uid,
     accountId: data.record?.account_id ?? (data.session?.accountId as string | undefined),
     trigger,
-    endedAt: Math.floor(Date.now() / 1000),
+    endedAt: epochSeconds(),
     clients: data.record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations),
     logout: data.logout,
   };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { Storage } from '../storage/types.ts';
 import type { SessionEnder } from './end-session.ts';
+import { epochSeconds } from '../time.ts';
 
 /** Rows one statement deletes: a sweep never holds a long lock, however much expired at once. */
 const SWEEP_BATCH = 1_000;
@@ -14,7 +15,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * records older than the retention go, with their deliveries; stale failed sign-in counts go.
  */
 export async function sweepExpired(storage: Storage, ender: SessionEnder, config: Pick<AdieuConfig, 'logout' | 'login_throttle'>, now_ms = Date.now()) {
-  const now_s = Math.floor(now_ms / 1000);
+  const now_s = epochSeconds(now_ms);
   for (;;) {
     const expired = await storage.listExpiredSsoSessions(now_s, ENDING_BATCH);
     for (const s of expired) await ender.end(s.uid, 'expired');

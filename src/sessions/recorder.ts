@@ -6,6 +6,7 @@ import { PROVIDER_ROUTES } from '../provider/provider.ts';
 import { requestScope } from '../provider/request-scope.ts';
 import type { SessionEnder } from './end-session.ts';
 import { displayName } from '../users/accounts.ts';
+import { epochSeconds } from '../time.ts';
 
 /** What Adieu's login interactions add to the interaction result besides `login`. */
 export interface AdieuLoginResult {
@@ -58,7 +59,7 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
           last_used_client_id: record.last_used_client_id === clientId
             ? record.clients.filter((c) => c.client_id !== clientId).at(-1)?.client_id ?? null
             : record.last_used_client_id,
-          updated_at: Math.floor(Date.now() / 1000),
+          updated_at: epochSeconds(),
         });
       }
     }
@@ -76,7 +77,7 @@ async function recordAuthorization(storage: Storage, strategies: Map<string, str
   let who: StoredUser | undefined | null = null;
   let needsWho = false;
   const update = (current: SsoSessionRecord | undefined) => {
-    const now = Math.floor(Date.now() / 1000);
+    const now = epochSeconds();
     if (current && current.account_id !== accountId) current = undefined;
     let next: SsoSessionRecord;
     if (current && !fresh) {

@@ -1,6 +1,7 @@
 import { CompiledQuery, Kysely, Migrator } from 'kysely';
 import type { Database, DeliveryTable, LoginFailureTable, LogoutRecordTable, SsoSessionTable, UserTable } from './schema.ts';
 import { migrationProvider } from './migrations.ts';
+import { epochSeconds } from '../time.ts';
 import {
   UniqueViolation,
   type Json, type Storage, type StoredClient, type StoredConnection, type StoredSigningKey,
@@ -8,8 +9,6 @@ import {
   SUCCESS_STATUSES,
   type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutPlan, type LogoutRecord, type LogoutStatus,
 } from './types.ts';
-
-const now = () => Math.floor(Date.now() / 1000);
 
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -179,7 +178,7 @@ export class SqlStorage implements Storage {
     return this.db.selectFrom('oidc_payloads')
       .select(['payload', 'consumed_at'])
       .where('model', '=', model)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now())]));
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', epochSeconds())]));
   }
 
   private static withConsumed(row: { payload: string; consumed_at: number | null } | undefined): Json | undefined {
@@ -232,7 +231,7 @@ export class SqlStorage implements Storage {
   }
 
   async putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean> {
-    const t = now();
+    const t = epochSeconds();
     return this.db.transaction().execute(async (trx) => {
       const existed = await trx.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
       await trx.insertInto('clients')
@@ -290,7 +289,7 @@ export class SqlStorage implements Storage {
     const { profile, ...rest } = patch;
     try {
       await this.db.updateTable('users')
-        .set({ ...rest, ...(profile ? { profile: JSON.stringify(profile) } : {}), updated_at: now() })
+        .set({ ...rest, ...(profile ? { profile: JSON.stringify(profile) } : {}), updated_at: epochSeconds() })
         .where('id', '=', id).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw new UniqueViolation(`username ${patch.username} is taken in this connection`);
@@ -317,7 +316,7 @@ export class SqlStorage implements Storage {
     try {
       await this.db.transaction().execute(async (trx) => {
         if (create) await trx.insertInto('users').values({ ...user, profile: JSON.stringify(user.profile) }).execute();
-        await trx.insertInto('identities').values({ connection, subject, user_id: user.id, created_at: now() }).execute();
+        await trx.insertInto('identities').values({ connection, subject, user_id: user.id, created_at: epochSeconds() }).execute();
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new UniqueViolation(`identity ${subject} of connection ${connection} (or user ${user.username}) already exists`);
@@ -368,7 +367,7 @@ export class SqlStorage implements Storage {
   // --- connections, keys, settings -----------------------------------------------------------
 
   async putConnection(c: StoredConnection): Promise<void> {
-    const values = { name: c.name, type: c.type, strategy: c.strategy, options: JSON.stringify(c.options), updated_at: now() };
+    const values = { name: c.name, type: c.type, strategy: c.strategy, options: JSON.stringify(c.options), updated_at: epochSeconds() };
     await this.db.insertInto('connections').values(values)
       .onConflict((oc) => oc.column('name').doUpdateSet({ type: values.type, strategy: values.strategy, options: values.options, updated_at: values.updated_at }))
       .execute();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { Storage, StoredUser } from '../storage/types.ts';
+import { epochSeconds, isoFromSeconds } from '../time.ts';
 
 export interface NewUser {
   connection: string;
@@ -33,7 +34,7 @@ export function displayName(user: StoredUser): string {
 
 /** A user record ready to store (the password hashed). */
 export async function newUserRecord(input: NewUser): Promise<StoredUser> {
-  const t = Math.floor(Date.now() / 1000);
+  const t = epochSeconds();
   return {
     id: randomUUID(),
     connection: input.connection,
@@ -55,7 +56,7 @@ export async function createUser(storage: Storage, input: NewUser): Promise<Stor
 /** Public view of a user: never the password hash. */
 export function publicUser(user: StoredUser) {
   const { password_hash, ...rest } = user;
-  return { ...rest, has_password: !!password_hash };
+  return { ...rest, has_password: !!password_hash, created_at: isoFromSeconds(user.created_at), updated_at: isoFromSeconds(user.updated_at) };
 }
 
 /** oidc-provider's findAccount: the account id is the user id. */
