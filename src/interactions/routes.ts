@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { readForm } from '../http/body.ts';
-import { html, sendHtml, sendPage } from '../http/html.ts';
+import { PageError } from '../http/errors.ts';
+import { sendHtml } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
 import type { Storage } from '../storage/types.ts';
@@ -28,11 +29,18 @@ export interface InteractionDeps {
   logger: Logger;
 }
 
-function expiredPage(ctx: Context) {
-  sendPage(ctx, 400, 'Sign-in expired', html`
-    <h1>This sign-in request has expired</h1>
-    <p role="alert" class="error">The sign-in page was open too long or was already used.</p>
-    <p>Go back to the application and sign in again.</p>`);
+class SignInExpired extends PageError {
+  constructor() {
+    super(400, 'Sign-in expired', 'This sign-in request has expired', 'The sign-in page was open too long or was already used.',
+      'Go back to the application and sign in again.');
+  }
+}
+
+class UpstreamUnreachable extends PageError {
+  constructor(name: string) {
+    super(502, 'Sign-in unavailable', `${name} is not reachable`, `Adieu could not reach the identity provider behind ${name}.`,
+      'Try again in a moment, or ask your administrator.');
+  }
 }
 
 export function interactionRoutes({ config, provider, storage, upstreams, guard, logger }: InteractionDeps): Router {
@@ -74,10 +82,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
       started = await upstream!.start(loginHint);
     } catch (err) {
       logger.error({ err, connection: name }, 'upstream connection unavailable');
-      return sendPage(ctx, 502, 'Sign-in unavailable', html`
-        <h1>${name} is not reachable</h1>
-        <p role="alert" class="error">Adieu could not reach the identity provider behind ${name}.</p>
-        <p>Try again in a moment, or ask your administrator.</p>`);
+      throw new UpstreamUnreachable(name);
     }
     await storage.upsertPayload(PENDING_UPSTREAM, started.checks.state, { uid, connection: name, checks: started.checks }, epochSeconds() + PENDING_TTL);
     ctx.redirect(started.url.href);
@@ -85,7 +90,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
 
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await details(ctx);
-    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) throw new SignInExpired();
     if (interaction.prompt.name === 'consent') {
       // first-party applications registered by the tenant admin: consent is implied (an explicit
       // prompt=consent, which offline_access needs, is answered without a screen)
@@ -106,7 +111,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
   router.post('/interaction/:uid/login', async (ctx) => {
     assertSameOrigin(ctx, config.issuer);
     const interaction = await details(ctx);
-    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) throw new SignInExpired();
     const form = await readForm(ctx);
     const username = (form.username ?? '').trim();
     const password = form.password ?? '';
@@ -139,7 +144,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
   router.post('/interaction/:uid/abort', async (ctx) => {
     assertSameOrigin(ctx, config.issuer);
     const interaction = await details(ctx);
-    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) throw new SignInExpired();
     const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'End-User cancelled the sign-in' });
     ctx.status = 303;
     ctx.redirect(to);
@@ -147,7 +152,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
 
   router.get('/interaction/:uid/upstream/:connection', async (ctx) => {
     const interaction = await details(ctx);
-    if (!interaction || interaction.uid !== ctx.params.uid) return expiredPage(ctx);
+    if (!interaction || interaction.uid !== ctx.params.uid) throw new SignInExpired();
     await startUpstream(ctx, interaction.uid, ctx.params.connection!, interaction.params.login_hint as string | undefined);
   });
 
@@ -156,7 +161,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
   router.get('/login/callback/:connection', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const pending = state ? await storage.findPayload(PENDING_UPSTREAM, state) : undefined;
-    if (!pending || pending.connection !== ctx.params.connection) return expiredPage(ctx);
+    if (!pending || pending.connection !== ctx.params.connection) throw new SignInExpired();
     ctx.redirect(`/interaction/${encodeURIComponent(pending.uid as string)}/upstream-callback?${ctx.querystring}`);
   });
 
@@ -164,7 +169,7 @@ export function interactionRoutes({ config, provider, storage, upstreams, guard,
     const interaction = await details(ctx);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const pending = state ? await storage.findPayload(PENDING_UPSTREAM, state) : undefined;
-    if (!interaction || !pending || interaction.uid !== ctx.params.uid || pending.uid !== interaction.uid) return expiredPage(ctx);
+    if (!interaction || !pending || interaction.uid !== ctx.params.uid || pending.uid !== interaction.uid) throw new SignInExpired();
     await storage.destroyPayload(PENDING_UPSTREAM, state); // one use
     const name = pending.connection as string;
     const upstream = upstreams.get(name)!;

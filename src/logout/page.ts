@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
+import { PageError } from '../http/errors.ts';
 import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
 import type { Storage } from '../storage/types.ts';
 import { deliveryView } from './delivery-view.ts';
@@ -47,8 +48,10 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     const logout = await storage.getLogout(ctx.params.id!);
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     const check = checkPageToken(logout, token, Date.now());
-    if (check === 'unknown') ctx.throw(404, 'This sign-out is unknown, or the link is incomplete.');
-    if (check === 'expired') ctx.throw(410, 'This sign-out page has expired. You were signed out; open the application again to continue.');
+    if (check === 'unknown') throw new PageError(404, 'Sign-out not found', 'This sign-out is unknown', 'This sign-out is unknown, or the link is incomplete.');
+    if (check === 'expired') {
+      throw new PageError(410, 'Sign-out page expired', 'This sign-out page has expired', 'You were signed out.', 'Open the application again to continue.');
+    }
     return logout!;
   }
 

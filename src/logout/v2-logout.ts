@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readForm } from '../http/body.ts';
+import { PageError } from '../http/errors.ts';
 import { html, sendPage, sendSignedOut } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
 import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
@@ -26,11 +27,12 @@ export interface LogoutDeps {
   logger: Logger;
 }
 
-function badRequest(ctx: Context, message: string) {
-  sendPage(ctx, 400, 'Sign-out request refused', html`
-    <h1>Sign-out request refused</h1>
-    <p role="alert" class="error">${message}</p>
-    <p>You have not been signed out and were not redirected. Tell the application's administrator.</p>`);
+/** A sign-out request refused: nobody is signed out and the browser is not redirected. */
+class SignOutRefused extends PageError {
+  constructor(message: string) {
+    super(400, 'Sign-out request refused', 'Sign-out request refused', message,
+      'You have not been signed out and were not redirected. Tell the application\'s administrator.');
+  }
 }
 
 /** Single-valued query parameter or an error message. */
@@ -107,7 +109,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
 
   router.get('/v2/logout', async (ctx) => {
     const request = await parse(ctx.query);
-    if (request instanceof Error) return badRequest(ctx, request.message);
+    if (request instanceof Error) throw new SignOutRefused(request.message);
     const session = await currentSession(provider, ctx);
     if (session && needsConfirmation(config.tenant.logout_confirmation, ctx.get('sec-fetch-site'), request)) {
       const id = randomBytes(24).toString('base64url');
@@ -129,18 +131,18 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
     const form = await readForm(ctx);
     const id = form.confirmation ?? '';
     const pending = id && id.length <= 64 ? await storage.findPayload(PENDING_CONFIRMATION, id) : undefined;
-    if (!pending) return badRequest(ctx, 'This sign-out confirmation is unknown or expired.');
+    if (!pending) throw new SignOutRefused('This sign-out confirmation is unknown or expired.');
     await storage.destroyPayload(PENDING_CONFIRMATION, id); // one use
     const session = await currentSession(provider, ctx);
     // a confirmation ends the session it was asked for, never another one this browser has now
-    if (session && session.uid !== pending.session_uid) return badRequest(ctx, 'This sign-out confirmation was for another session.');
+    if (session && session.uid !== pending.session_uid) throw new SignOutRefused('This sign-out confirmation was for another session.');
     await signOut(ctx, session, pending as unknown as LogoutRequest);
   });
 
   router.get(FEDERATED_RETURN_PATH, async (ctx) => {
     const state = single(ctx.query, 'state', 128);
     const pending = typeof state === 'string' ? await storage.findPayload(PENDING_FEDERATED, state) : undefined;
-    if (!pending) return badRequest(ctx, 'This sign-out confirmation is unknown or expired.');
+    if (!pending) throw new SignOutRefused('This sign-out confirmation is unknown or expired.');
     await storage.destroyPayload(PENDING_FEDERATED, state as string);
     if (typeof pending.returnTo === 'string') return ctx.redirect(pending.returnTo);
     sendSignedOut(ctx);

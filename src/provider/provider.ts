@@ -2,7 +2,8 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { JWK } from 'jose';
 import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
-import { html, page, PAGE_CSP, SafeHtml, sendPage, sendSignedOut } from '../http/html.ts';
+import { sendErrorPage } from '../http/errors.ts';
+import { html, page, PAGE_CSP, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { pinRequestOrigin } from '../http/origin.ts';
 import type { Storage } from '../storage/types.ts';
 import { accountFinder } from '../users/accounts.ts';
@@ -52,11 +53,12 @@ export interface ProviderOptions {
 }
 
 function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) {
-  // oidc-provider has set the status already
-  sendPage(ctx, ctx.status, 'Sign-in error', html`
-    <h1>Something went wrong</h1>
-    <p role="alert" class="error"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</p>
-    <p class="muted">Go back to the application and try again. If this keeps happening, tell your administrator the error above.</p>`);
+  // oidc-provider renders its protocol errors itself (status already set): same page as Adieu's
+  sendErrorPage(ctx, {
+    status: ctx.status, title: 'Sign-in error', heading: 'Something went wrong',
+    message: html`<strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}`,
+    advice: 'Go back to the application and try again. If this keeps happening, tell your administrator the error above.',
+  });
 }
 
 export function createProvider({ config, storage, signingKeys, cookieKeys, onReplay }: ProviderOptions): Provider {
