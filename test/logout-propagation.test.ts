@@ -33,6 +33,12 @@ describe('back-channel logout delivery', () => {
   let late: LogoutReceiver;
   let latePort: number;
   const apps = ['healthy', 'slow', 'down', 'flaky', 'refuses', 'sidapp'];
+  // one admin logout of a session signed in to every kind of application, shared by the tests below
+  const events: string[] = [];
+  const signIns = new Map<string, Awaited<ReturnType<typeof signIn>>>();
+  let sub: string;
+  let logout: any;
+  let by: Record<string, any>;
 
   before(async () => {
     const port = await freePort();
@@ -49,6 +55,23 @@ describe('back-channel logout delivery', () => {
       logout: FAST_RETRIES,
       clients: apps.map((id) => testClient(id, { backchannel_logout_uri: bcl(id), backchannel_logout_session_required: id === 'sidapp' })),
     });
+
+    for (const name of ['logout.started', 'delivery.succeeded', 'delivery.retrying', 'delivery.failed', 'logout.completed'] as const) {
+      idp.adieu.events.on(name, () => events.push(name));
+    }
+    const ua = new UserAgent();
+    for (const id of apps) signIns.set(id, await signIn(ua, idp.issuer, testClient(id)));
+    sub = signIns.get('healthy')!.claims.sub as string;
+    const [session] = (await api(idp.issuer, `/users/${sub}/sessions`)).body.sessions;
+    assert.equal((await api(idp.issuer, `/sessions/${session.id}`, { method: 'DELETE' })).status, 204);
+    const [record] = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts;
+    assert.equal(record.trigger, 'admin');
+    assert.equal(record.session_id, session.id);
+    // the down application comes up after a while
+    await new Promise((r) => setTimeout(r, 700));
+    await late.start(latePort);
+    logout = await completedLogout(idp, record.id);
+    by = Object.fromEntries(logout.deliveries.map((d: any) => [d.client_id, d]));
   });
   after(async () => {
     await idp.close();
@@ -56,46 +79,46 @@ describe('back-channel logout delivery', () => {
     await late.stop();
   });
 
-  it('delivers to healthy, slow, down-then-up, 500-then-200 and 400 applications, with a result per application', async () => {
-    const events: string[] = [];
-    for (const name of ['logout.started', 'delivery.succeeded', 'delivery.retrying', 'delivery.failed', 'logout.completed'] as const) {
-      idp.adieu.events.on(name, () => events.push(name));
-    }
-    const ua = new UserAgent();
-    const signIns = new Map<string, Awaited<ReturnType<typeof signIn>>>();
-    for (const id of apps) signIns.set(id, await signIn(ua, idp.issuer, testClient(id)));
-    const sub = signIns.get('healthy')!.claims.sub as string;
-    const [session] = (await api(idp.issuer, `/users/${sub}/sessions`)).body.sessions;
-
-    assert.equal((await api(idp.issuer, `/sessions/${session.id}`, { method: 'DELETE' })).status, 204);
-    const [record] = (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts;
-    assert.equal(record.trigger, 'admin');
-    assert.equal(record.session_id, session.id);
-
-    // the down application comes up after a while
-    await new Promise((r) => setTimeout(r, 700));
-    await late.start(latePort);
-    const logout = await completedLogout(idp, record.id);
-    const by = Object.fromEntries(logout.deliveries.map((d: any) => [d.client_id, d]));
-
+  it('a healthy application is signed out at the first attempt', () => {
     assert.equal(by.healthy.status, 'delivered');
     assert.equal(by.healthy.attempts, 1);
     assert.equal(by.sidapp.status, 'delivered');
+    assert.equal(receiver.acknowledged('healthy'), 1);
+    for (const d of logout.deliveries) assert.equal(d.channel, 'backchannel');
+  });
+
+  it('an application that is down when the session ends is signed out once it is back', () => {
     assert.equal(by.down.status, 'delivered');
     assert.ok(by.down.attempts >= 2, `down was retried (${by.down.attempts})`);
+    assert.equal(late.acknowledged('down'), 1);
+  });
+
+  it('an application answering 500 then 503 is retried, with a freshly signed token each time, until it answers 200', () => {
     assert.equal(by.flaky.status, 'delivered');
     assert.equal(by.flaky.attempts, 3, '500, 503, then 200');
+    assert.equal(receiver.acknowledged('flaky'), 1);
+    const flakyJtis = new Set(receiver.received.get('flaky')!.map((r) => r.claims.jti));
+    assert.equal(flakyJtis.size, 3, 'each attempt carries a freshly signed token');
+  });
+
+  it('a 400 is a refusal: rejected at once, not retried, with the status and the start of the answer', () => {
     assert.equal(by.refuses.status, 'rejected');
     assert.equal(by.refuses.attempts, 1, '400 is not retried');
     assert.match(by.refuses.last_error, /^HTTP 400: try later$/, "the status and the start of the answer");
+  });
+
+  it('an application slower than the timeout is retried until the deadline, then failed', () => {
     assert.equal(by.slow.status, 'failed');
     assert.ok(by.slow.attempts >= 2, 'slow was retried until the deadline');
     assert.match(by.slow.last_error, /timed out after 800 ms/);
-    for (const d of logout.deliveries) assert.equal(d.channel, 'backchannel');
+  });
+
+  it('the logout record completes with failures and a per-application summary', () => {
     assert.equal(logout.status, 'completed_with_failures');
     assert.deepEqual(logout.summary, { applications: 6, signed_out: 4, failed: 2, in_progress: 0 });
+  });
 
-    // every token was valid per Back-Channel Logout 1.0 §2.6, and named the right session
+  it('every logout token is valid (Back-Channel Logout 1.0 §2.6) and names the session: sid whenever known, sub always', () => {
     assert.deepEqual(receiver.invalid, []);
     assert.deepEqual(late.invalid, []);
     const sidToken = receiver.received.get('sidapp')![0]!.claims;
@@ -104,17 +127,15 @@ describe('back-channel logout delivery', () => {
     // an RP that keys sessions by sid ends one with a token from a client that did not require it
     assert.equal(receiver.received.get('healthy')![0]!.claims.sid, signIns.get('healthy')!.claims.sid, 'sid whenever the session has one');
     assert.equal(receiver.received.get('healthy')![0]!.claims.sub, sub, 'and sub always');
-    assert.equal(receiver.acknowledged('healthy'), 1);
-    assert.equal(late.acknowledged('down'), 1);
-    assert.equal(receiver.acknowledged('flaky'), 1);
-    const flakyJtis = new Set(receiver.received.get('flaky')!.map((r) => r.claims.jti));
-    assert.equal(flakyJtis.size, 3, 'each attempt carries a freshly signed token');
+  });
 
-    // refresh tokens of the session are revoked
+  it('the session\'s refresh tokens are revoked', async () => {
     for (const [, s] of signIns) {
       await assert.rejects(client.refreshTokenGrant(s.config, s.tokens.refresh_token!), (err: any) => err.error === 'invalid_grant');
     }
+  });
 
+  it('events and metrics report the logout, its deliveries and its completion once', async () => {
     for (const name of ['logout.started', 'delivery.succeeded', 'delivery.retrying', 'delivery.failed', 'logout.completed']) {
       assert.ok(events.includes(name), `${name} emitted`);
     }
