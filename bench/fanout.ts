@@ -10,7 +10,7 @@ import type { SsoSessionRecord } from '../src/storage/types.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../test/helpers/idp.ts';
+import { freePort } from '../harness/idp.ts';
 import { postForm } from '../src/logout/post-form.ts';
 import { startFloorPipeline } from './floor.ts';
 

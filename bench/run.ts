@@ -1,5 +1,5 @@
 // npm run bench: every benchmark reports ratios against a baseline measured in the same run.
-import { createTestDatabase } from '../test/helpers/pg.ts';
+import { createTestDatabase } from '../harness/pg.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
 import { benchSilentLogin } from './silent-login.ts';
 

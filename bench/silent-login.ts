@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
-import { startIdp, testClient } from '../test/helpers/idp.ts';
-import { discover, signIn } from '../test/helpers/rp.ts';
-import { UserAgent } from '../test/helpers/user-agent.ts';
+import { startIdp, testClient } from '../harness/idp.ts';
+import { discover, signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 async function rate(seconds: number, concurrency: number, op: () => Promise<void>) {
   const end = performance.now() + seconds * 1000;

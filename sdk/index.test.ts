@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startIdp, testClient, type TestIdp } from '../test/helpers/idp.ts';
-import { signIn } from '../test/helpers/rp.ts';
-import { UserAgent } from '../test/helpers/user-agent.ts';
+import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 import { AdieuError, confirmLogout, createClient, decodeJwt, normalizeDomain } from './src/index.ts';
 
 /** What a browser page at `origin` sends: the cookies of `ua`, and its Origin header. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
-import { startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
-import { PASSWORD, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { createTestDatabase } from './helpers/pg.ts';
-import { UserAgent, type FollowResult } from './helpers/user-agent.ts';
+import { PASSWORD, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { createTestDatabase } from '../harness/pg.ts';
+import { UserAgent, type FollowResult } from '../harness/user-agent.ts';
 
 const MARY = 'mary@fabrikamcorp.com';
 // small numbers so a test can reach them: 2 free failures, locked out from the 4th

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort } from './helpers/idp.ts';
+import { freePort } from '../harness/idp.ts';
 
 const BIN = new URL('../bin/adieu.js', import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ADIEU_ADMIN_TOKEN: '' } });

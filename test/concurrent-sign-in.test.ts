@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADMIN_TOKEN, freePort, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { LogoutReceiver } from './helpers/logout-receiver.ts';
-import { createTestDatabase } from './helpers/pg.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
-import { waitFor } from './helpers/wait.ts';
+import { ADMIN_TOKEN, freePort, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { LogoutReceiver } from '../harness/logout-receiver.ts';
+import { createTestDatabase } from '../harness/pg.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const APPS = Array.from({ length: 30 }, (_, i) => `tab${i}`);
 

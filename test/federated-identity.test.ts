@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePort, PASSWORD, startIdp, startUpstream, testClient, type TestIdp } from './helpers/idp.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { freePort, PASSWORD, startIdp, startUpstream, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 const MARY = 'mary@fabrikamcorp.com';
 

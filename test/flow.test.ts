@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 describe('sign-in across applications (code + PKCE, openid-client as the RP)', () => {
   let idp: TestIdp;

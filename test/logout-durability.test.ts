@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ADMIN_TOKEN, PASSWORD, api, freePort, startIdp, testClient } from './helpers/idp.ts';
-import { LogoutReceiver } from './helpers/logout-receiver.ts';
-import { createTestDatabase } from './helpers/pg.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
-import { waitFor } from './helpers/wait.ts';
+import { ADMIN_TOKEN, PASSWORD, api, freePort, startIdp, testClient } from '../harness/idp.ts';
+import { LogoutReceiver } from '../harness/logout-receiver.ts';
+import { createTestDatabase } from '../harness/pg.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const BIN = new URL('../bin/adieu.js', import.meta.url).pathname;
 

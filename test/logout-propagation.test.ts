@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import * as client from 'openid-client';
-import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { LogoutReceiver } from './helpers/logout-receiver.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
-import { waitFor } from './helpers/wait.ts';
+import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { LogoutReceiver } from '../harness/logout-receiver.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const FAST_RETRIES = {
   backchannel: { timeout_ms: 800, initial_backoff_ms: 100, max_backoff_ms: 400, poll_interval_ms: 50, deadline_seconds: 4 },

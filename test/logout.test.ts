@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { freePort, startIdp, startUpstream, testClient, type TestIdp } from './helpers/idp.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { freePort, startIdp, startUpstream, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 const ssodata = async (ua: UserAgent, issuer: string) => (await ua.fetch(`${issuer}/user/ssodata`)).json() as Promise<any>;
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { ADMIN_TOKEN, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { ADMIN_TOKEN, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 describe('management API', () => {
   let idp: TestIdp;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { freePort, METRICS_TOKEN, scrapeMetrics, startIdp } from './helpers/idp.ts';
+import { freePort, METRICS_TOKEN, scrapeMetrics, startIdp } from '../harness/idp.ts';
 
 describe('/metrics is not public', () => {
   it('is not served on the public listener without a metrics token', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { createTestDatabase } from './helpers/pg.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
+import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { createTestDatabase } from '../harness/pg.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
 
 const { client_secret: _, ...spa } = testClient('spa', { token_endpoint_auth_method: 'none' });
 const web = testClient('web');

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from './helpers/idp.ts';
-import { LogoutReceiver } from './helpers/logout-receiver.ts';
-import { signIn } from './helpers/rp.ts';
-import { UserAgent } from './helpers/user-agent.ts';
-import { waitFor } from './helpers/wait.ts';
+import { api, freePort, scrapeMetrics, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { LogoutReceiver } from '../harness/logout-receiver.ts';
+import { signIn } from '../harness/rp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { waitFor } from '../harness/wait.ts';
 
 const TIMEOUT_MS = 800;
 const HEALTHY = ['h1', 'h2', 'h3', 'h4', 'h5'];

@@ -10,7 +10,7 @@ import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { migrationProvider } from '../src/storage/migrations.ts';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
 import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
-import { createTestDatabase } from './helpers/pg.ts';
+import { createTestDatabase } from '../harness/pg.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, withScreenshots } from '../helpers/browser.ts';
+import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
 import { scenario, signInTo } from './scenario-helpers.ts';
 
 async function pageLines(page: Page) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { DEMO_USER, startScenario, type Scenario, type ScenarioOptions } from '../../demo/scenario.ts';
-import { freeBasePort, recordNavigations } from '../helpers/browser.ts';
+import { freeBasePort, recordNavigations } from '../../harness/browser.ts';
 
 export async function scenario(options: Partial<ScenarioOptions> = {}): Promise<Scenario> {
   return startScenario({ basePort: await freeBasePort(), dataDir: mkdtempSync(join(tmpdir(), 'adieu-demo-')), logLevel: 'silent', ...options });

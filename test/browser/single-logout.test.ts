@@ -4,8 +4,8 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import type { Scenario } from '../../demo/scenario.ts';
-import { ARTIFACTS, launchBrowser, withScreenshots } from '../helpers/browser.ts';
-import { freePort } from '../helpers/idp.ts';
+import { ARTIFACTS, launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { freePort } from '../../harness/idp.ts';
 import { logoutLines, scenario, signInTo } from './scenario-helpers.ts';
 
 let browser: Awaited<ReturnType<typeof launchBrowser>>;

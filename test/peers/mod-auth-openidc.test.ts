@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../helpers/idp.ts';
-import { UserAgent } from '../helpers/user-agent.ts';
-import { waitFor } from '../helpers/wait.ts';
+import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
+import { UserAgent } from '../../harness/user-agent.ts';
+import { waitFor } from '../../harness/wait.ts';
 import { startApacheOpenidc, type ApacheRp } from './apache-openidc.ts';
 
 const MARY = 'mary@fabrikamcorp.com';

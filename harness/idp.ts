@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { parseConfig } from '../../src/config/load.ts';
-import { startAdieu, type AdieuServer } from '../../src/server.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { startAdieu, type AdieuServer } from '../src/server.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PASSWORD = 'correct-horse-battery';

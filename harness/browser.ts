@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.ADIEU_CHROMIUM ?? '/usr/bin/chromium';
-export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
+export const ARTIFACTS = new URL('../test-artifacts', import.meta.url).pathname;
 
 /**
  * Debian's Chromium, headless; never a downloaded browser. Playwright's launch gives it a fresh
