@@ -65,7 +65,7 @@ export function needsConfirmation(setting: AdieuConfig['tenant']['logout_confirm
   return !['same-origin', 'same-site', 'none'].includes(fetchSite);
 }
 
-/** The reference document's logout endpoint: GET /v2/logout?returnTo=&client_id=&federated */
+/** Auth0's logout endpoint, as Auth0's "Log Users Out of Applications" uses it: GET /v2/logout?returnTo=&client_id=&federated */
 export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }: LogoutDeps): Router {
   const router = new Router();
 

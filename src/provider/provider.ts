@@ -63,7 +63,7 @@ function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_descrip
 
 export function createProvider({ config, storage, signingKeys, cookieKeys, onReplay }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
-  // A client not enabled for SSO never rides on an existing session (the reference document:
+  // A client not enabled for SSO never rides on an existing session (Auth0's "Log Users Out of Applications":
   // "All applications ... need to be enabled for SSO").
   policy.get('login')!.checks.push(new interactionPolicy.Check(
     'client_not_sso',

@@ -21,8 +21,8 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.cl
 
 /**
  * Moves SQLite's WAL checkpoints off the event loop. SQLite runs them inside whichever commit
- * crosses the threshold, so one write in ten or so paid 5-10 ms for copying the log into the
- * database (tmp bench of ending sessions: p90 8.9 ms, 4.1 ms without). A worker thread with its
+ * crosses the threshold, so one write in ten or so paid for copying the log into the database
+ * (the p90 of ending a session doubled). A worker thread with its
  * own connection checkpoints every second instead; PASSIVE never waits for or blocks writers.
  * Should the worker fail, SQLite's automatic checkpoints come back.
  */
