@@ -21,7 +21,7 @@ export const ENV_OVERRIDES = {
   'ADIEU_CLIENT_<CLIENT_ID>_SECRET': 'clients[client_id].client_secret (likewise)',
 } as const;
 
-export const envKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+const envKey = (name: string) => name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 
 function applyEnv(raw: any, env: NodeJS.ProcessEnv): any {
   if (!raw || typeof raw !== 'object') return raw;

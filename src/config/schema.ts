@@ -5,7 +5,7 @@ import { invalidHostPattern } from '../logout/host-policy.ts';
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Browsers treat https and http://localhost as secure contexts; SameSite=None cookies need one. */
-export function isSecureContextUrl(value: string): boolean {
+function isSecureContextUrl(value: string): boolean {
   const url = URL.parse(value);
   return !!url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.has(url.hostname)));
 }

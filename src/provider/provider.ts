@@ -16,7 +16,7 @@ import { epochSeconds } from '../time.ts';
  * configurable because browsers do not separate cookies by port: two Adieu instances on one
  * host (an IdP and its upstream, say) need different names.
  */
-export function cookieNames(prefix: string) {
+function cookieNames(prefix: string) {
   return { session: `${prefix}_sso`, interaction: `${prefix}_interaction`, resume: `${prefix}_resume` };
 }
 

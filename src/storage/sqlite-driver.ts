@@ -10,7 +10,7 @@ import type BetterSqlite3 from 'better-sqlite3';
  * `better-sqlite3-napi` alias in package.json) and Node 20 loads 12; same API. Drop 12 and the
  * alias with Node 20.
  */
-export const SQLITE_DRIVER = Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
+const SQLITE_DRIVER = Number(process.versions.node.split('.')[0]) >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
 
 const require = createRequire(import.meta.url);
 
