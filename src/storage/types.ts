@@ -151,12 +151,8 @@ export interface AttemptOutcome {
   completed_at: number | null;
 }
 
-export interface Storage {
-  readonly kind: 'sqlite' | 'postgres';
-  migrate(): Promise<void>;
-  close(): Promise<void>;
-
-  // oidc-provider models (see provider/adapter.ts)
+/** oidc-provider's models (provider/adapter.ts); times are epoch seconds. */
+export interface PayloadStore {
   upsertPayload(model: string, id: string, payload: Json, expiresAt: number | null): Promise<void>;
   findPayload(model: string, id: string): Promise<Json | undefined>;
   findPayloadBy(model: string, column: 'uid' | 'user_code', value: string): Promise<Json | undefined>;
@@ -166,7 +162,15 @@ export interface Storage {
   revokeGrant(grantId: string): Promise<void>;
   destroyPayload(model: string, id: string): Promise<void>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /**
+   * Deletes up to `limit` expired oidc-provider payloads, provider Sessions included unless an SSO
+   * record holds them (those end through endSession); returns how many.
+   */
+  sweepExpiredPayloads(now: number, limit: number): Promise<number>;
+}
 
+/** Who and what Adieu knows: clients, users and their upstream identities, failed sign-ins, connections, keys, settings. */
+export interface Directory {
   listClients(): Promise<StoredClient[]>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
   /** Creates or replaces; returns true when it was created. */
@@ -174,7 +178,6 @@ export interface Storage {
   deleteClient(clientId: string): Promise<boolean>;
   /** Whether some client lists `origin` in its web_origins. */
   isWebOrigin(origin: string): Promise<boolean>;
-
   listUsers(options: { connection?: string; limit: number; offset: number }): Promise<StoredUser[]>;
   getUser(id: string): Promise<StoredUser | undefined>;
   findUser(connection: string, username: string): Promise<StoredUser | undefined>;
@@ -186,7 +189,6 @@ export interface Storage {
   linkIdentity(connection: string, subject: string, user: StoredUser, options?: { create?: boolean }): Promise<void>;
   /** Users with this email address (any connection), at most `limit`. */
   findUsersByEmail(email: string, limit: number): Promise<StoredUser[]>;
-
   /**
    * Counts one failed sign-in for each key, atomically (every node sees the count): a key's
    * window restarts when the last one began more than `window_ms` ago.
@@ -199,24 +201,23 @@ export interface Storage {
   pruneLoginFailures(before_ms: number, limit: number): Promise<number>;
   updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile'>>): Promise<StoredUser | undefined>;
   deleteUser(id: string): Promise<boolean>;
-
   putConnection(connection: StoredConnection): Promise<void>;
   listConnections(): Promise<StoredConnection[]>;
-
   listSigningKeys(): Promise<StoredSigningKey[]>;
   addSigningKey(key: StoredSigningKey): Promise<void>;
-
   getSetting(key: string): Promise<string | undefined>;
   /** Stores value unless the key exists; returns what is stored afterwards (first writer wins). */
   setSettingIfAbsent(key: string, value: string): Promise<string>;
+}
 
+/** SSO sessions: oidc-provider's Session under the session lock, the SSO record, and the one transaction that ends a session (writing the outbox). */
+export interface SessionStore {
   /**
    * Saves an oidc-provider Session under a lock on its uid (the same lock as updateSsoSession and
    * endSession): `merge` gets the payload stored now and returns what to write, or undefined to
    * write nothing (the session ended meanwhile). Returns whether it wrote.
    */
   saveSession(payload: Json & { uid: string; jti: string }, expiresAt: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean>;
-
   saveSsoSession(record: SsoSessionRecord): Promise<void>;
   /**
    * Changes a session's SSO record under the session's lock: `update` gets the record (undefined
@@ -233,7 +234,12 @@ export interface Storage {
    * `plan` runs inside the transaction and its logout record and deliveries commit with it.
    */
   endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }>;
+  /** SSO sessions past their expiry, oldest first; they still end through endSession. */
+  listExpiredSsoSessions(now: number, limit: number): Promise<SsoSessionRecord[]>;
+}
 
+/** Logout records and their deliveries (times in epoch milliseconds): claims, attempts, browser reports, completion, pruning. */
+export interface LogoutOutbox {
   /**
    * Claims due back-channel deliveries for this node (exactly one claimant per row: row locks
    * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
@@ -259,16 +265,15 @@ export interface Storage {
   listLogouts(filter: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]>;
   /** Back-channel deliveries not yet final, by status. */
   deliveryQueueDepth(): Promise<Record<string, number>>;
-
-  /** SSO sessions past their expiry, oldest first; they still end through endSession. */
-  listExpiredSsoSessions(now: number, limit: number): Promise<SsoSessionRecord[]>;
-  /**
-   * Deletes up to `limit` expired oidc-provider payloads, provider Sessions included unless an SSO
-   * record holds them (those end through endSession); returns how many.
-   */
-  sweepExpiredPayloads(now: number, limit: number): Promise<number>;
   /** Deletes up to `limit` completed logout records created before then (ms), with their deliveries; returns how many. */
   pruneLogouts(createdBefore: number, limit: number): Promise<number>;
+}
+
+/** Everything Adieu stores, by role; one implementation per SQL backend (sql-storage.ts, sql/). */
+export interface Storage extends PayloadStore, Directory, SessionStore, LogoutOutbox {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export class UniqueViolation extends Error {

@@ -1,0 +1,53 @@
+import { Kysely, Migrator } from 'kysely';
+import { migrationProvider } from '../migrations.ts';
+import type { Database } from '../schema.ts';
+
+/** Rows or ids per statement, well under both backends' parameter limits. */
+export const ROWS_PER_STATEMENT = 400;
+
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export type Constructor<T> = new (...args: any[]) => T;
+
+/**
+ * What every role of the SQL storage shares: the Kysely instance, which backend it is (database
+ * differences are branches on `kind`, named where they are), migrations, and the per-session lock.
+ */
+export class SqlBase {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly kind: 'sqlite' | 'postgres',
+    /** Runs before the connections close (SQLite: stops the checkpoint worker). */
+    private readonly beforeClose: () => Promise<void> = async () => {},
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`storage migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.beforeClose();
+    await this.db.destroy();
+  }
+
+  /**
+   * The oidc-provider Session with this uid, locked for the rest of the transaction: every
+   * change to a session (its save, its SSO record, its end) takes this lock first, so changes
+   * from one browser's parallel requests, on any node, are serialised. SQLite's single writer
+   * connection serialises transactions already.
+   */
+  protected lockSession(trx: Kysely<Database>, uid: string) {
+    let q = trx.selectFrom('oidc_payloads').select(['id', 'payload'])
+      .where('model', '=', 'Session').where('uid', '=', uid);
+    if (this.kind === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+}

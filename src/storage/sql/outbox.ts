@@ -1,0 +1,212 @@
+import { CompiledQuery } from 'kysely';
+import type { DeliveryTable, LogoutRecordTable } from '../schema.ts';
+import { SUCCESS_STATUSES, type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
+import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
+
+function toDelivery(r: DeliveryTable): Delivery {
+  return {
+    id: r.id,
+    logout_id: r.logout_id,
+    position: Number(r.position),
+    client_id: r.client_id,
+    client_name: r.client_name,
+    channel: r.channel as Delivery['channel'],
+    target: r.target,
+    sid: r.sid,
+    sub: r.sub,
+    include_sid: !!r.include_sid,
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    last_error: r.last_error,
+    latency_ms: r.latency_ms == null ? null : Number(r.latency_ms),
+    next_attempt_at: Number(r.next_attempt_at),
+    deadline_at: Number(r.deadline_at),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+    completed_at: r.completed_at == null ? null : Number(r.completed_at),
+  };
+}
+
+function toLogout(r: LogoutRecordTable): LogoutRecord {
+  return {
+    ...r,
+    status: r.status as LogoutStatus,
+    created_at: Number(r.created_at),
+    completed_at: r.completed_at == null ? null : Number(r.completed_at),
+  };
+}
+
+const DELIVERY_COLUMNS = [
+  'id', 'logout_id', 'position', 'client_id', 'client_name', 'channel', 'target', 'sid', 'sub', 'include_sid', 'status',
+  'attempts', 'last_error', 'latency_ms', 'next_attempt_at', 'deadline_at', 'claimed_by', 'claimed_until', 'created_at',
+  'updated_at', 'completed_at',
+] as const satisfies readonly (keyof DeliveryTable)[];
+// every column, or a new one would silently not be written
+const everyDeliveryColumn: Exclude<keyof DeliveryTable, (typeof DELIVERY_COLUMNS)[number]> extends never ? true : never = true;
+void everyDeliveryColumn;
+
+/** Not final yet: a delivery Adieu sends itself (outbox), or one the browser loads. */
+const OUTBOX_NOT_FINAL = ['pending', 'delivering', 'retrying'];
+const NOT_FINAL = [...OUTBOX_NOT_FINAL, 'awaiting_browser'];
+
+/** The logout outbox: logout records and their deliveries, claimed, attempted, reported, completed, pruned. */
+export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
+  return class SqlOutbox extends Base {
+    /**
+     * The outbox insert's SQL for each row count (1 on SQLite, chunks on PostgreSQL), built once:
+     * building it with Kysely for every logout was a visible share of a 100-application one.
+     */
+    readonly #insertDeliveriesSql = new Map<number, string>();
+
+    /** The outbox insert; the transaction that ends a session writes it (sessions.ts). */
+    insertDeliveries(rows: DeliveryTable[]): CompiledQuery {
+      let sql = this.#insertDeliveriesSql.get(rows.length);
+      if (!sql) {
+        const placeholders = Object.fromEntries(DELIVERY_COLUMNS.map((c) => [c, null])) as unknown as DeliveryTable;
+        const compiled = this.db.insertInto('deliveries').values(rows.map(() => placeholders)).compile();
+        if (compiled.parameters.length !== rows.length * DELIVERY_COLUMNS.length) throw new Error('outbox insert: unexpected parameter layout');
+        sql = compiled.sql;
+        this.#insertDeliveriesSql.set(rows.length, sql);
+      }
+      const parameters: unknown[] = [];
+      for (const row of rows) for (const column of DELIVERY_COLUMNS) parameters.push(row[column]);
+      return CompiledQuery.raw(sql, parameters);
+    }
+
+    async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = []): Promise<Delivery[]> {
+      // the statuses say which deliveries Adieu sends itself, whatever their channel
+      let due = this.db.selectFrom('deliveries').select('id')
+        .where('status', 'in', OUTBOX_NOT_FINAL)
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .orderBy('next_attempt_at').limit(limit);
+      const skip = skipTargets.slice(0, ROWS_PER_STATEMENT);
+      if (skip.length) due = due.where((eb) => eb.or([eb('target', 'not in', skip), eb('deadline_at', '<=', now)]));
+      if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
+      const rows = await this.db.updateTable('deliveries')
+        .set((eb) => ({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      return rows.map(toDelivery);
+    }
+
+    async releaseClaims(nodeId: string, ids: string[]): Promise<void> {
+      for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+        await this.db.updateTable('deliveries')
+          .set((eb) => ({
+            status: eb.case().when('attempts', '<=', 1).then('pending').else('retrying').end(),
+            attempts: eb('attempts', '-', 1),
+            claimed_by: null,
+            claimed_until: null,
+          }))
+          .where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+          .execute();
+      }
+    }
+
+    async finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>> {
+      const recorded = new Set<string>();
+      const now = Date.now();
+      // identical outcomes (typically: delivered on the first attempt, in one flush) are one UPDATE
+      const groups = new Map<string, { outcome: AttemptOutcome; ids: string[] }>();
+      for (const { id, outcome } of outcomes) {
+        const key = JSON.stringify(outcome);
+        const group = groups.get(key) ?? { outcome, ids: [] };
+        group.ids.push(id);
+        groups.set(key, group);
+      }
+      await this.db.transaction().execute(async (trx) => {
+        for (const { outcome, ids } of groups.values()) {
+          for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+            const rows = await trx.updateTable('deliveries')
+              .set((eb) => ({
+                ...outcome,
+                latency_ms: outcome.completed_at === null ? null : eb(eb.val(outcome.completed_at), '-', eb.ref('created_at')),
+                claimed_by: null,
+                claimed_until: null,
+                updated_at: now,
+              }))
+              .where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).where('claimed_by', '=', nodeId).where('status', '=', 'delivering')
+              .returning('id')
+              .execute();
+            for (const r of rows) recorded.add(r.id);
+          }
+        }
+      });
+      return recorded;
+    }
+
+    async reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number> {
+      let updated = 0;
+      for (const report of reports) {
+        const r = await this.db.updateTable('deliveries')
+          .set({ status: report.status, last_error: report.last_error, latency_ms: report.latency_ms, attempts: 1, updated_at: now, completed_at: now })
+          .where('id', '=', report.id).where('logout_id', '=', logoutId)
+          .where('status', '=', 'awaiting_browser')
+          .where('deadline_at', '>=', now) // past it, the delivery is timed out whether or not the sweep got there
+          .executeTakeFirst();
+        updated += Number(r.numUpdatedRows);
+      }
+      return updated;
+    }
+
+    async expireBrowserDeliveries(now: number): Promise<string[]> {
+      const rows = await this.db.updateTable('deliveries')
+        .set({ status: 'timed_out', last_error: 'the logout page did not report a result (closed or navigated away)', updated_at: now, completed_at: now })
+        .where('status', '=', 'awaiting_browser').where('deadline_at', '<', now)
+        .returning('logout_id').execute();
+      return [...new Set(rows.map((r) => r.logout_id))];
+    }
+
+    async completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined> {
+      // One statement: concurrent callers (nodes, or the page and the worker) race on the row,
+      // and only the one that flips completed_at gets it back.
+      const deliveriesWhoseStatus = (op: 'in' | 'not in', statuses: string[]) => this.db.selectFrom('deliveries').select('id')
+        .where('logout_id', '=', logoutId).where('status', op, statuses);
+      const row = await this.db.updateTable('logout_records')
+        .set((eb) => ({
+          status: eb.case().when(eb.exists(deliveriesWhoseStatus('not in', [...SUCCESS_STATUSES]))).then('completed_with_failures').else('completed').end(),
+          completed_at: now,
+        }))
+        .where('id', '=', logoutId).where('completed_at', 'is', null)
+        .where((eb) => eb.not(eb.exists(deliveriesWhoseStatus('in', NOT_FINAL))))
+        .returningAll()
+        .executeTakeFirst();
+      return row && toLogout(row);
+    }
+
+    async getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined> {
+      const row = await this.db.selectFrom('logout_records').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      const deliveries = await this.db.selectFrom('deliveries').selectAll().where('logout_id', '=', id)
+        .orderBy('position').execute();
+      return { ...toLogout(row), deliveries: deliveries.map(toDelivery) };
+    }
+
+    async listLogouts({ account_id, status, limit, offset }: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]> {
+      let q = this.db.selectFrom('logout_records').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset);
+      if (account_id) q = q.where('account_id', '=', account_id);
+      if (status) q = q.where('status', '=', status);
+      return (await q.execute()).map(toLogout);
+    }
+
+    async deliveryQueueDepth(): Promise<Record<string, number>> {
+      const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('status', 'in', OUTBOX_NOT_FINAL).groupBy('status').execute();
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    }
+
+    async pruneLogouts(createdBefore: number, limit: number): Promise<number> {
+      return this.db.transaction().execute(async (trx) => {
+        const ids = (await trx.selectFrom('logout_records').select('id')
+          .where('created_at', '<', createdBefore).where('completed_at', 'is not', null)
+          .orderBy('created_at').limit(limit).execute()).map((r) => r.id);
+        if (!ids.length) return 0;
+        await trx.deleteFrom('deliveries').where('logout_id', 'in', ids).execute();
+        await trx.deleteFrom('logout_records').where('id', 'in', ids).execute();
+        return ids.length;
+      });
+    }
+  };
+}
