@@ -420,7 +420,8 @@ describe('absolute session lifetime', () => {
   it('ends a session in use once absolute_ttl_seconds have passed since the login, and propagates it', async () => {
     const { idp, receiver } = await idpWithReceiver((r) => ({
       logout: FAST_RETRIES,
-      session: { idle_ttl_seconds: 3600, absolute_ttl_seconds: 2, sweep_interval_ms: 200 },
+      // 4 s: room for two sign-ins on a loaded machine (the suite runs two files at once) before it ends
+      session: { idle_ttl_seconds: 3600, absolute_ttl_seconds: 4, sweep_interval_ms: 200 },
       clients: ['a', 'b'].map((id) => testClient(id, { backchannel_logout_uri: r.url(id) })),
     }));
     try {
@@ -429,7 +430,7 @@ describe('absolute session lifetime', () => {
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal((await signIn(ua, idp.issuer, testClient('b'))).passwordPrompted, false, 'still live after 1 s, and used');
       const sub = a.claims.sub as string;
-      const expired = await waitFor(async () => (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 6000, 'the expiry');
+      const expired = await waitFor(async () => (await api(idp.issuer, `/logouts?user_id=${sub}`)).body.logouts.find((l: any) => l.trigger === 'expired'), 8000, 'the expiry');
       const done = await completedLogout(idp, expired.id);
       assert.deepEqual(done.deliveries.map((d: any) => [d.client_id, d.status]), [['a', 'delivered'], ['b', 'delivered']]);
       assert.equal(receiver.acknowledged('a'), 1);

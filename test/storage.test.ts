@@ -7,12 +7,16 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import type { ClientMetadata } from '../src/clients/metadata.ts';
 import { migrationProvider } from '../src/storage/migrations.ts';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
 import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
 import { createTestDatabase } from '../harness/pg.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** Client metadata as registration would have stored it (redirect_uris is required). */
+const client = (client_id: string, extra: Partial<ClientMetadata> = {}): ClientMetadata => ({ client_id, redirect_uris: ['http://localhost:9/cb'], ...extra });
 
 interface Backend { name: string; open(): Promise<{ config: StorageConfig; cleanup(): Promise<void> }> }
 
@@ -71,7 +75,7 @@ for (const backend of backends) {
 
     it('migrations are idempotent and survive reopening', async () => {
       await storage.migrate();
-      await storage.putClient('persist', { client_id: 'persist' }, 'api');
+      await storage.putClient('persist', client('persist'), 'api');
       await storage.close();
       storage = await openStorage(config);
       assert.equal((await storage.getClient('persist'))?.metadata.client_id, 'persist');
@@ -163,8 +167,8 @@ for (const backend of backends) {
     });
 
     it('creates, lists, replaces and deletes clients', async () => {
-      assert.equal(await storage.putClient('c1', { client_id: 'c1', client_name: 'One' }, 'config'), true);
-      assert.equal(await storage.putClient('c1', { client_id: 'c1', client_name: 'Uno' }, 'api'), false);
+      assert.equal(await storage.putClient('c1', client('c1', { client_name: 'One' }), 'config'), true);
+      assert.equal(await storage.putClient('c1', client('c1', { client_name: 'Uno' }), 'api'), false);
       const c1 = await storage.getClient('c1');
       assert.equal(c1?.metadata.client_name, 'Uno');
       assert.equal(c1?.source, 'api');
@@ -175,11 +179,11 @@ for (const backend of backends) {
     });
 
     it('looks web origins up across clients, following updates and deletions', async () => {
-      await storage.putClient('w1', { client_id: 'w1', web_origins: ['https://a.example', 'https://shared.example'] }, 'api');
-      await storage.putClient('w2', { client_id: 'w2', web_origins: ['https://shared.example'] }, 'api');
+      await storage.putClient('w1', client('w1', { web_origins: ['https://a.example', 'https://shared.example'] }), 'api');
+      await storage.putClient('w2', client('w2', { web_origins: ['https://shared.example'] }), 'api');
       assert.equal(await storage.isWebOrigin('https://a.example'), true);
       assert.equal(await storage.isWebOrigin('https://a.example.evil'), false);
-      await storage.putClient('w1', { client_id: 'w1', web_origins: ['https://b.example'] }, 'api');
+      await storage.putClient('w1', client('w1', { web_origins: ['https://b.example'] }), 'api');
       assert.equal(await storage.isWebOrigin('https://a.example'), false, 'an origin removed by an update');
       assert.equal(await storage.isWebOrigin('https://b.example'), true);
       await storage.deleteClient('w1');
@@ -243,12 +247,12 @@ for (const backend of backends) {
         await storage.upsertPayload('RefreshToken', `rt-${g}`, { grantId: g }, now() + 3600);
         await storage.upsertPayload('AccessToken', `at-${g}`, { grantId: g }, now() + 3600);
       }
-      await storage.putClient('a', { client_id: 'a', client_name: 'App A' }, 'api');
-      await storage.putClient('unrelated', { client_id: 'unrelated' }, 'api');
+      await storage.putClient('a', client('a', { client_name: 'App A' }), 'api');
+      await storage.putClient('unrelated', client('unrelated'), 'api');
       const ended = await storage.endSession('s1');
       assert.equal(ended.record?.uid, 's1');
       // the planner gets the session's clients as registered when it ended; 'b' is not registered
-      assert.deepEqual([...ended.clientMetadata], [['a', { client_id: 'a', client_name: 'App A' }]]);
+      assert.deepEqual([...ended.clientMetadata], [['a', client('a', { client_name: 'App A' })]]);
       assert.deepEqual(Object.keys((ended.session?.authorizations as object) ?? {}), ['a', 'b']);
       assert.deepEqual(ended.revokedGrantIds, ['ga']);
       assert.equal(await storage.getSsoSession('s1'), undefined);
@@ -364,7 +368,7 @@ describe('PostgreSQL connection loss', () => {
     const errors: Error[] = [];
     const storage = await openStorage({ kind: 'postgres', url: db.url }, (err) => errors.push(err));
     try {
-      await storage.putClient('before', { client_id: 'before' }, 'api');
+      await storage.putClient('before', client('before'), 'api');
       const pg = (await import('pg')).default;
       const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/]+$/, '/postgres') });
       await admin.connect();
@@ -430,7 +434,7 @@ describe('SQLite checkpoints', () => {
       const before = size();
       // ~2 MB: half of SQLite's own threshold, so only the worker can have copied it over
       const padding = 'x'.repeat(2_000);
-      for (let i = 0; i < 1_000; i++) await storage.putClient(`c${i}`, { client_id: `c${i}`, padding }, 'api');
+      for (let i = 0; i < 1_000; i++) await storage.putClient(`c${i}`, client(`c${i}`, { client_name: padding }), 'api');
       assert.equal(size(), before, 'commits leave the data in the log');
       const deadline = Date.now() + 5_000;
       // the file grows page by page while the worker copies: wait for the copy, not its first page

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import type { ClientMetadata } from '../clients/metadata.ts';
 import type { EndedSessionData, Json } from '../storage/types.ts';
 import { createChannels } from './channels/index.ts';
 import { hostPolicy } from './host-policy.ts';
@@ -18,7 +19,7 @@ function ended(apps: Record<string, Json | undefined>): EndedSessionData {
     },
     session: undefined,
     revokedGrantIds: [],
-    clientMetadata: new Map(Object.entries(apps).filter((e): e is [string, Json] => !!e[1])),
+    clientMetadata: new Map(Object.entries(apps).filter((e): e is [string, Json] => !!e[1]).map(([id, m]) => [id, { client_id: id, redirect_uris: ['http://localhost:9/cb'], ...m } as ClientMetadata])),
   };
 }
 

@@ -1,5 +1,6 @@
+import type { ClientMetadata } from '../clients/metadata.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Delivery, EndedSessionData, Json, LogoutPlan } from '../storage/types.ts';
+import type { Delivery, EndedSessionData, LogoutPlan } from '../storage/types.ts';
 import { NO_CHANNEL, type LogoutChannel } from './channels/index.ts';
 
 export interface PlanOptions {
@@ -34,13 +35,13 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
     ?? Object.entries(authorizations).map(([client_id, a]) => ({ client_id, sid: a.sid ?? null }));
 
   const deliveries: Delivery[] = [];
-  const add = (app: { client_id: string; sid: string | null }, metadata: Json | undefined, channel: Delivery['channel'], fields: Partial<Delivery>) => {
+  const add = (app: { client_id: string; sid: string | null }, metadata: ClientMetadata | undefined, channel: Delivery['channel'], fields: Partial<Delivery>) => {
     deliveries.push({
       id: randomUUID(),
       logout_id: o.logoutId,
       position: deliveries.length,
       client_id: app.client_id,
-      client_name: (metadata?.client_name as string | undefined) ?? null,
+      client_name: metadata?.client_name ?? null,
       channel,
       target: null,
       sid: app.sid,

@@ -8,6 +8,6 @@ import type { StoredClient } from '../storage/types.ts';
  */
 export function allowedReturnUrls(config: AdieuConfig, client: StoredClient | undefined): string[] {
   if (!client) return config.tenant.allowed_logout_urls;
-  const m = client.metadata as { allowed_logout_urls?: string[]; post_logout_redirect_uris?: string[] };
+  const m = client.metadata;
   return [...(m.allowed_logout_urls ?? []), ...(m.post_logout_redirect_uris ?? [])];
 }

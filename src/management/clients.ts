@@ -10,7 +10,7 @@ import { parseInput } from './validation.ts';
 
 /** A client as the API shows it: never its secret. */
 function view(c: StoredClient) {
-  const { client_secret, ...metadata } = c.metadata as ClientMetadata;
+  const { client_secret, ...metadata } = c.metadata;
   return { ...metadata, has_client_secret: !!client_secret, source: c.source, created_at: isoFromSeconds(c.created_at), updated_at: isoFromSeconds(c.updated_at) };
 }
 

@@ -5,7 +5,7 @@ import type { SsoSessionRecord, Storage } from '../storage/types.ts';
 import { epochSeconds, isoFromSeconds } from '../time.ts';
 
 async function view(storage: Storage, s: SsoSessionRecord) {
-  const names = new Map((await storage.listClients()).map((c) => [c.client_id, c.metadata.client_name as string | undefined]));
+  const names = new Map((await storage.listClients()).map((c) => [c.client_id, c.metadata.client_name]));
   return {
     id: s.uid,
     user_id: s.account_id,

@@ -1,3 +1,4 @@
+import type { ClientMetadata } from '../clients/metadata.ts';
 // The one storage interface every backend implements. Keep it small: it speaks in
 // domain records, never in SQL, so a new backend is one class and one dialect.
 
@@ -5,7 +6,8 @@ export type Json = Record<string, unknown>;
 
 export interface StoredClient {
   client_id: string;
-  metadata: Json;
+  /** Validated when written (config, management API), typed when read: parsed once, here. */
+  metadata: ClientMetadata;
   source: 'config' | 'api';
   created_at: number;
   updated_at: number;
@@ -72,7 +74,7 @@ export interface EndedSessionData {
   session: Json | undefined;
   revokedGrantIds: string[];
   /** Registration metadata of the session's clients, read in the ending transaction (absent: deleted). */
-  clientMetadata: Map<string, Json>;
+  clientMetadata: Map<string, ClientMetadata>;
 }
 
 // --- logout propagation ---------------------------------------------------------------------
@@ -174,7 +176,7 @@ export interface Directory {
   listClients(): Promise<StoredClient[]>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
   /** Creates or replaces; returns true when it was created. */
-  putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean>;
+  putClient(clientId: string, metadata: ClientMetadata, source: StoredClient['source']): Promise<boolean>;
   deleteClient(clientId: string): Promise<boolean>;
   /** Whether some client lists `origin` in its web_origins. */
   isWebOrigin(origin: string): Promise<boolean>;

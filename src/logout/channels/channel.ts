@@ -1,4 +1,5 @@
-import type { Delivery, Json } from '../../storage/types.ts';
+import type { ClientMetadata } from '../../clients/metadata.ts';
+import type { Delivery } from '../../storage/types.ts';
 
 /** What one attempt of a delivery Adieu sends itself came to. */
 export interface AttemptResult {
@@ -29,7 +30,7 @@ interface ChannelBase {
   /** Planned only for an application no other channel reaches. */
   readonly fallback?: boolean;
   /** Where this channel reaches an application, from its registration; undefined: it does not. */
-  target(metadata: Json): { target: string; include_sid: boolean } | undefined;
+  target(metadata: ClientMetadata): { target: string; include_sid: boolean } | undefined;
 }
 
 export interface ServerChannel extends ChannelBase {
@@ -50,9 +51,12 @@ export interface BrowserChannel extends ChannelBase {
 export type LogoutChannel = ServerChannel | BrowserChannel;
 
 /** A channel's `target`: a URL from one registration field, `sid` required by another (if any). */
-export function registeredTarget(uriField: string, sessionRequiredField?: string) {
-  return (m: Json) => {
+type UriField = 'backchannel_logout_uri' | 'frontchannel_logout_uri' | 'logout_url';
+type SessionRequiredField = 'backchannel_logout_session_required' | 'frontchannel_logout_session_required';
+
+export function registeredTarget(uriField: UriField, sessionRequiredField?: SessionRequiredField) {
+  return (m: ClientMetadata) => {
     const uri = m[uriField];
-    return typeof uri === 'string' && uri ? { target: uri, include_sid: !!sessionRequiredField && m[sessionRequiredField] === true } : undefined;
+    return uri ? { target: uri, include_sid: !!sessionRequiredField && m[sessionRequiredField] === true } : undefined;
   };
 }

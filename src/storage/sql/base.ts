@@ -1,5 +1,6 @@
 import { Kysely, Migrator } from 'kysely';
 import { migrationProvider } from '../migrations.ts';
+import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { Database } from '../schema.ts';
 
 /** Rows or ids per statement, well under both backends' parameter limits. */
@@ -8,6 +9,11 @@ export const ROWS_PER_STATEMENT = 400;
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** A stored client's metadata column: validated when it was written, so typed when read. */
+export function parseClientMetadata(text: string): ClientMetadata {
+  return JSON.parse(text) as ClientMetadata;
 }
 
 export type Constructor<T> = new (...args: any[]) => T;

@@ -1,5 +1,7 @@
 import { epochSeconds } from '../../time.ts';
-import type { LoginFailureTable, UserTable } from '../schema.ts';
+import type { ClientMetadata } from '../../clients/metadata.ts';
+import type { ClientTable, LoginFailureTable, UserTable } from '../schema.ts';
+import { parseClientMetadata } from './base.ts';
 import { UniqueViolation, type Json, type LoginFailures, type StoredClient, type StoredConnection, type StoredSigningKey, type StoredUser } from '../types.ts';
 import { isUniqueViolation, type Constructor, type SqlBase } from './base.ts';
 
@@ -7,9 +9,13 @@ function toLoginFailures(row: LoginFailureTable): LoginFailures {
   return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
 }
 
+function toClient(r: ClientTable): StoredClient {
+  return { ...r, source: r.source as StoredClient['source'], metadata: parseClientMetadata(r.metadata) };
+}
+
 /** The client_web_origins rows of one client's metadata. */
-function webOriginRows(clientId: string, metadata: Record<string, unknown>) {
-  const origins = new Set((metadata.web_origins as string[] | undefined) ?? []);
+function webOriginRows(clientId: string, metadata: ClientMetadata) {
+  const origins = new Set(metadata.web_origins ?? []);
   return [...origins].map((origin) => ({ origin, client_id: clientId }));
 }
 
@@ -22,15 +28,15 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
   return class SqlDirectory extends Base {
     async listClients(): Promise<StoredClient[]> {
       const rows = await this.db.selectFrom('clients').selectAll().orderBy('client_id').execute();
-      return rows.map((r) => ({ ...r, source: r.source as StoredClient['source'], metadata: JSON.parse(r.metadata) }));
+      return rows.map(toClient);
     }
 
     async getClient(clientId: string): Promise<StoredClient | undefined> {
       const r = await this.db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
-      return r && { ...r, source: r.source as StoredClient['source'], metadata: JSON.parse(r.metadata) };
+      return r && toClient(r);
     }
 
-    async putClient(clientId: string, metadata: Json, source: StoredClient['source']): Promise<boolean> {
+    async putClient(clientId: string, metadata: ClientMetadata, source: StoredClient['source']): Promise<boolean> {
       const t = epochSeconds();
       return this.db.transaction().execute(async (trx) => {
         const existed = await trx.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();

@@ -1,7 +1,8 @@
+import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database, DeliveryTable, SsoSessionTable } from '../schema.ts';
 import type { EndedSessionData, Json, LogoutPlan, SsoSessionRecord } from '../types.ts';
-import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
+import { parseClientMetadata, ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
 import { writePayload } from './payloads.ts';
 
 function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
@@ -97,11 +98,11 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
         }
         const record = row && toSsoSession(row);
         const clientIds = record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
-        const clients = new Map<string, Json>();
+        const clients = new Map<string, ClientMetadata>();
         for (let i = 0; i < clientIds.length; i += ROWS_PER_STATEMENT) {
           const rows = await trx.selectFrom('clients').select(['client_id', 'metadata'])
             .where('client_id', 'in', clientIds.slice(i, i + ROWS_PER_STATEMENT)).execute();
-          for (const r of rows) clients.set(r.client_id, JSON.parse(r.metadata));
+          for (const r of rows) clients.set(r.client_id, parseClientMetadata(r.metadata));
         }
         const ended: EndedSessionData = { record, session, revokedGrantIds, clientMetadata: clients };
         // the outbox: the logout and its deliveries commit with the session's end, or not at all
