@@ -6,12 +6,12 @@ import type { AttemptResult, Channels } from './channels/index.ts';
 import type { LogoutEvents } from './events.ts';
 import type { HostPolicy } from './host-policy.ts';
 import type { LogoutMetrics } from './metrics.ts';
+import { OutcomeBatch } from './outcome-batch.ts';
 import { backoff_ms, outcomeOf } from './retry.ts';
 import { TargetGate } from './target-gate.ts';
 
 type Settings = AdieuConfig['logout']['backchannel'];
 
-const RECORD_BATCH_MS = 2;
 
 /**
  * Works the outbox: claims due deliveries of the channels Adieu sends itself (logout/channels),
@@ -159,7 +159,7 @@ export class OutboxWorker {
       ? `its circuit is open after ${this.settings.circuit_failure_threshold} consecutive failures`
       : 'its logout URL was busy with other deliveries';
     this.#inFlight++;
-    this.#record(() => ({ status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; ${why}`, next_attempt_at: Date.now(), completed_at: Date.now() }), d.id)
+    this.#outcomes.record(() => ({ status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; ${why}`, next_attempt_at: Date.now(), completed_at: Date.now() }), d.id)
       .then((recorded) => recorded && this.#finished(d, recorded))
       .catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
       .finally(() => this.#attemptEnded());
@@ -177,6 +177,7 @@ export class OutboxWorker {
 
   /** Requests sent and not yet answered (or failed). */
   #awaitingAnswer = 0;
+  readonly #outcomes = new OutcomeBatch((items) => this.storage.finishAttempts(this.nodeId, items), () => this.#awaitingAnswer > 0);
 
   async #deliver(d: Delivery, token?: Promise<string>) {
     this.#awaitingAnswer++;
@@ -193,7 +194,7 @@ export class OutboxWorker {
     }
     const open = this.#gate.circuit(d.target!, Date.now()) !== 'closed';
     // attempts were counted when claimed
-    const recorded = await this.#record((now) => outcomeOf(result, d, now, backoff_ms(d.attempts, this.settings), open), d.id);
+    const recorded = await this.#outcomes.record((now) => outcomeOf(result, d, now, backoff_ms(d.attempts, this.settings), open), d.id);
     if (!recorded) {
       this.logger.warn({ delivery_id: d.id }, 'delivery lease lost; another node owns it now');
       return;
@@ -215,40 +216,6 @@ export class OutboxWorker {
     this.metrics.latency.observe({ channel: d.channel, status: outcome.status }, latency! / 1000);
     this.events.publish(outcome.status === 'delivered' ? 'delivery.succeeded' : 'delivery.failed', { delivery: updated });
     this.#settle(d.logout_id);
-  }
-
-  // Outcomes are written in batches: one transaction per turn of the event loop instead of one
-  // per delivery, which is most of the storage cost of a large fan-out. The batch's time is
-  // each outcome's time, so identical outcomes are written by one statement.
-  #toRecord: { id: string; make: (now: number) => AttemptOutcome; done: (r: { outcome: AttemptOutcome; now: number } | undefined) => void; fail: (err: unknown) => void }[] = [];
-  #record(make: (now: number) => AttemptOutcome, id: string): Promise<{ outcome: AttemptOutcome; now: number } | undefined> {
-    return new Promise((done, fail) => {
-      this.#toRecord.push({ id, make, done, fail });
-      // a short wait gathers the answers of a whole fan-out into a few transactions; when no
-      // answer is outstanding there is nothing to wait for
-      if (this.#awaitingAnswer === 0) {
-        clearTimeout(this.#flushTimer);
-        this.#flushTimer = undefined;
-        setImmediate(() => this.#flushRecords());
-      } else if (!this.#flushTimer) {
-        this.#flushTimer = setTimeout(() => this.#flushRecords(), RECORD_BATCH_MS);
-      }
-    });
-  }
-
-  #flushTimer: NodeJS.Timeout | undefined;
-
-  #flushRecords() {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    const batch = this.#toRecord;
-    if (batch.length === 0) return;
-    this.#toRecord = [];
-    const now = Date.now();
-    const items = batch.map((b) => ({ id: b.id, outcome: b.make(now) }));
-    this.storage.finishAttempts(this.nodeId, items)
-      .then((recorded) => batch.forEach((b, i) => b.done(recorded.has(b.id) ? { outcome: items[i]!.outcome, now } : undefined)))
-      .catch((err) => { for (const b of batch) b.fail(err); });
   }
 
   // Completion checks are batched: a fan-out of n deliveries settles its logout once per
