@@ -1,5 +1,6 @@
 // The single-logout application's page (plain browser JavaScript). It uses adieu-js, loaded
-// from the IdP, exactly as the reference document uses its SDK.
+// from the IdP, as Auth0's "Log Users Out of Applications" uses its SDK: getSSOData, and the
+// frame-watcher Adieu's own logout page uses too.
 (() => {
   'use strict';
   const config = JSON.parse(document.getElementById('config').textContent);
@@ -23,7 +24,13 @@
 
   const lines = [];
   let settled = 0;
-  const GRACE_MS = 1000; // after the frame loads, time for its confirmation message
+  // how the demo shows each frame outcome of adieu-js's frame-watcher (watchLogoutFrame)
+  const SHOWN = {
+    confirmed: ['confirmed', 'signed out (confirmed by the application)'],
+    loaded: ['done', 'signed out (page loaded; not confirmed by the application)'],
+    timed_out: ['failed', `did not answer within ${config.timeoutMs / 1000} s — may still be signed in`],
+    cookies_blocked: ['failed', 'could not see its session in the frame (cookies blocked?) — may still be signed in'],
+  };
 
   function setLine(line, cls, text) {
     line.li.className = cls;
@@ -60,13 +67,6 @@
   $('continue').addEventListener('click', proceed);
   $('continue-now').addEventListener('click', proceed);
 
-  window.addEventListener('message', (event) => {
-    const line = lines.find((l) => l.frame && l.frame.contentWindow === event.source && l.origin === event.origin);
-    if (!line || !event.data || event.data.type !== 'adieu:logout') return;
-    if (event.data.status === 'no_session') settle(line, 'failed', 'could not see its session in the frame (cookies blocked?) — may still be signed in');
-    else settle(line, 'confirmed', 'signed out (confirmed by the application)');
-  });
-
   idp.getSSOData().then((data) => {
     const ids = data.sso ? data.sessionClients.filter((id) => id !== config.clientId) : [];
     if (!data.sso || ids.length === 0) {
@@ -93,14 +93,9 @@
       setLine(line, 'pending', 'signing out…');
       const frame = document.createElement('iframe');
       frame.title = `sign out of ${known.name}`;
-      line.frame = frame;
-      line.origin = new URL(known.logout_url).origin;
-      frame.addEventListener('load', () => {
-        setTimeout(() => settle(line, 'done', 'signed out (page loaded; not confirmed by the application)'), GRACE_MS);
-      });
-      setTimeout(() => settle(line, 'failed', `did not answer within ${config.timeoutMs / 1000} s — may still be signed in`), config.timeoutMs);
-      frame.src = known.logout_url;
       $('frames').appendChild(frame);
+      window.adieu.watchLogoutFrame(frame, { url: known.logout_url, origin: new URL(known.logout_url).origin, timeout_ms: config.timeoutMs })
+        .then((outcome) => settle(line, ...SHOWN[outcome.status]));
     }
   }, (err) => {
     $('title').textContent = 'Could not reach the identity provider';

@@ -3,6 +3,10 @@
  * is what a single-page application needs: sign in with code + PKCE, and sign out.
  */
 
+import { LOGOUT_MESSAGE_TYPE, type LogoutMessage } from './frame-watcher.ts';
+
+export { watchLogoutFrame, LOGOUT_MESSAGE_TYPE, FRAME_STATUS_TEXT, type FrameOutcome, type FrameStatus, type LogoutMessage } from './frame-watcher.ts';
+
 export interface SsoData {
   sso: boolean;
   sessionClients?: string[];
@@ -185,9 +189,10 @@ export type AdieuClient = ReturnType<typeof createClient>;
  * (Adieu's, or a single-logout application) that this application really signed the user out,
  * or that it saw no session (in a frame, usually: the browser blocked its cookies).
  */
-export function confirmLogout(status: 'signed_out' | 'no_session' = 'signed_out', target: Window | null = typeof window !== 'undefined' && window.parent !== window ? window.parent : null): boolean {
+export function confirmLogout(status: LogoutMessage['status'] = 'signed_out', target: Window | null = typeof window !== 'undefined' && window.parent !== window ? window.parent : null): boolean {
   if (!target) return false;
   // The message carries no secret; the receiving page checks event.source and event.origin.
-  target.postMessage({ type: 'adieu:logout', status }, '*');
+  const message: LogoutMessage = { type: LOGOUT_MESSAGE_TYPE, status };
+  target.postMessage(message, '*');
   return true;
 }

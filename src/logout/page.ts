@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
@@ -6,6 +5,7 @@ import { z } from 'zod';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
+import { browserBundle } from '../http/browser-bundle.ts';
 import { PageError } from '../http/errors.ts';
 import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
 import type { Storage } from '../storage/types.ts';
@@ -15,7 +15,7 @@ import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } fro
 import { checkPageToken } from './page-token.ts';
 import type { LogoutPropagation } from './propagation.ts';
 
-const PAGE_SCRIPT = readFileSync(new URL('./assets/logout-page.js', import.meta.url), 'utf8');
+const pageScript = browserBundle(new URL('./assets/logout-page.ts', import.meta.url));
 
 export interface LogoutPageDeps {
   config: AdieuConfig;
@@ -55,10 +55,10 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     return logout!;
   }
 
-  router.get('/assets/logout-page.js', (ctx) => {
+  router.get('/assets/logout-page.js', async (ctx) => {
     ctx.type = 'application/javascript';
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = PAGE_SCRIPT;
+    ctx.body = await pageScript();
   });
 
   router.get('/logout/:id', async (ctx) => {

@@ -1,0 +1,78 @@
+// One frame-watcher for every page that signs a person out of applications in frames: Adieu's
+// logout page and a single-logout application (the demo's). Written once, typed, bundled.
+
+/** The message an application's logout page posts to the page framing it (confirmLogout). */
+export const LOGOUT_MESSAGE_TYPE = 'adieu:logout';
+
+export interface LogoutMessage {
+  type: typeof LOGOUT_MESSAGE_TYPE;
+  /** signed_out: the application ended its session; no_session: it saw none (cookies blocked?). */
+  status: 'signed_out' | 'no_session';
+}
+
+/** What became of one framed logout URL. */
+export type FrameStatus = 'confirmed' | 'loaded' | 'timed_out' | 'cookies_blocked';
+
+export interface FrameOutcome {
+  status: FrameStatus;
+  /** From the start of the watch to the outcome. */
+  latency_ms: number;
+  error: string | null;
+}
+
+/** How the person reads each outcome (the IdP's logout page and the demo use the same words). */
+export const FRAME_STATUS_TEXT: Record<FrameStatus, string> = {
+  confirmed: 'signed out (confirmed)',
+  loaded: 'signed out (page loaded, not confirmed)',
+  timed_out: 'did not answer in time',
+  cookies_blocked: 'your browser blocked its cookies — it may still be signed in',
+};
+
+export const COOKIES_BLOCKED_ERROR = 'the application could not see its session cookie inside the frame (third-party cookies blocked)';
+
+export interface WatchOptions {
+  /** The logout URL: set as the frame's src once listening; omit when the frame already has it. */
+  url?: string;
+  /** The origin whose messages count (the logout URL's). */
+  origin: string;
+  timeout_ms: number;
+  /** After the frame loads, how long a confirmation message may still take before "loaded". */
+  loaded_grace_ms?: number;
+}
+
+const isLogoutMessage = (data: unknown): data is LogoutMessage =>
+  !!data && typeof data === 'object' && (data as { type?: unknown }).type === LOGOUT_MESSAGE_TYPE;
+
+/**
+ * Watches one framed logout URL and resolves once: `confirmed` when the application posts
+ * LOGOUT_MESSAGE_TYPE from that frame and origin, `cookies_blocked` when it says it saw no
+ * session, `loaded` when the frame loaded and no message came within the grace, `timed_out`
+ * when nothing happened in time. Messages from other frames or origins are ignored.
+ */
+export function watchLogoutFrame(frame: HTMLIFrameElement, options: WatchOptions): Promise<FrameOutcome> {
+  const started = performance.now();
+  const grace_ms = options.loaded_grace_ms ?? 1000;
+  return new Promise((resolve) => {
+    let done = false;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const finish = (status: FrameStatus, error: string | null = null) => {
+      if (done) return;
+      done = true;
+      window.removeEventListener('message', onMessage);
+      for (const t of timers) clearTimeout(t);
+      resolve({ status, latency_ms: Math.round(performance.now() - started), error });
+    };
+    const onMessage = (event: MessageEvent) => {
+      if (event.source !== frame.contentWindow || event.origin !== options.origin || !isLogoutMessage(event.data)) return;
+      if (event.data.status === 'no_session') finish('cookies_blocked', COOKIES_BLOCKED_ERROR);
+      else finish('confirmed');
+    };
+    window.addEventListener('message', onMessage);
+    frame.addEventListener('load', () => {
+      // give a confirmation message a moment to arrive before calling it merely loaded
+      if (!done) timers.push(setTimeout(() => finish('loaded'), grace_ms));
+    });
+    timers.push(setTimeout(() => finish('timed_out', `no answer within ${options.timeout_ms / 1000} s`), options.timeout_ms));
+    if (options.url) frame.src = options.url;
+  });
+}
