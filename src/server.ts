@@ -12,10 +12,10 @@ import { errorHandler, securityHeaders } from './http/errors.ts';
 import { pinRequestOrigin } from './http/origin.ts';
 import { Problem } from './http/problem.ts';
 import { sdkRoutes } from './http/sdk-routes.ts';
-import { LoginGuard } from './interactions/login-guard.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
-import { managementRouter } from './management/router.ts';
+import { managementRoutes } from './management/router.ts';
+import type { RouteDeps, RouteModule } from './http/routes.ts';
 import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts';
 import { validateClient } from './management/clients.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
@@ -32,6 +32,21 @@ import { ssoDataRoutes } from './sessions/ssodata.ts';
 import { openStorage } from './storage/open.ts';
 import type { Storage } from './storage/types.ts';
 import { createUser } from './users/accounts.ts';
+
+const healthRoutes: RouteModule = () => new Router().get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
+
+/** Every route module, in the order they are tried; oidc-provider's own endpoints come after. */
+const ROUTE_MODULES: RouteModule[] = [
+  healthRoutes,
+  ssoDataRoutes,
+  sdkRoutes,
+  providerAssetRoutes,
+  interactionRoutes,
+  v2LogoutRoutes,
+  logoutPageRoutes,
+  managementRoutes,
+  publicMetricsRoutes,
+];
 
 export interface AdieuServer {
   config: AdieuConfig;
@@ -97,18 +112,8 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
       .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
 
-    const health = new Router().get('/health', (ctx) => { ctx.body = { status: 'ok' }; });
-    const routers = [
-      health,
-      ssoDataRoutes(provider, storage),
-      sdkRoutes(),
-      providerAssetRoutes(),
-      interactionRoutes({ config, provider, storage, upstreams, logger, guard: new LoginGuard(config, storage, logger, propagation.metrics.registry) }),
-      v2LogoutRoutes({ config, provider, storage, ender, upstreams, logger }),
-      logoutPageRoutes({ config, storage, propagation, upstreams, logger }),
-      managementRouter(config, provider, storage, ender, propagation),
-      publicMetricsRoutes(config, propagation.metrics.registry),
-    ];
+    const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, logger };
+    const routers = ROUTE_MODULES.map((routes) => routes(deps));
 
     const app = new Koa({ proxy: config.trust_proxy });
     pinRequestOrigin(app.request, config.issuer);

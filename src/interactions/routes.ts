@@ -2,32 +2,22 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import type { Logger } from 'pino';
-import type { UpstreamConnection } from '../connections/upstream.ts';
-import type { AdieuConfig } from '../config/schema.ts';
 import { readForm } from '../http/body.ts';
 import { PageError } from '../http/errors.ts';
 import { sendHtml } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
-import type { Storage } from '../storage/types.ts';
 import { verifyPassword } from '../users/accounts.ts';
 import { federatedUser, type UpstreamClaims } from '../users/federated.ts';
-import { inWords, type GuardVerdict, type LoginGuard } from './login-guard.ts';
+import type { RouteDeps } from '../http/routes.ts';
+import { inWords, LoginGuard, type GuardVerdict } from './login-guard.ts';
 import { renderLoginPage } from './login-page.ts';
 import { epochSeconds } from '../time.ts';
 
 const PENDING_UPSTREAM = 'UpstreamLogin';
 const PENDING_TTL = 600;
 
-export interface InteractionDeps {
-  config: AdieuConfig;
-  provider: Provider;
-  storage: Storage;
-  upstreams: Map<string, UpstreamConnection>;
-  guard: LoginGuard;
-  logger: Logger;
-}
+export type InteractionDeps = Pick<RouteDeps, 'config' | 'provider' | 'storage' | 'upstreams' | 'propagation' | 'logger'>;
 
 class SignInExpired extends PageError {
   constructor() {
@@ -43,7 +33,8 @@ class UpstreamUnreachable extends PageError {
   }
 }
 
-export function interactionRoutes({ config, provider, storage, upstreams, guard, logger }: InteractionDeps): Router {
+export function interactionRoutes({ config, provider, storage, upstreams, propagation, logger }: InteractionDeps): Router {
+  const guard = new LoginGuard(config, storage, logger, propagation.metrics.registry);
   const router = new Router();
   const databaseConnections = config.connections.filter((c) => c.type === 'database');
   const upstreamList = config.connections.filter((c) => c.type === 'oidc')

@@ -1,29 +1,19 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { AdieuConfig } from '../config/schema.ts';
-import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readJson } from '../http/body.ts';
 import { browserBundle } from '../http/browser-bundle.ts';
 import { PageError } from '../http/errors.ts';
+import type { RouteDeps } from '../http/routes.ts';
 import { html, page, SafeHtml, sendSignedOut } from '../http/html.ts';
-import type { Storage } from '../storage/types.ts';
 import { deliveryView } from './delivery-view.ts';
 import { isSafeOrigin } from '../clients/metadata.ts';
 import { PENDING_FEDERATED, upstreamLogoutUrl, type PendingFederatedLogout } from './federated.ts';
 import { checkPageToken } from './page-token.ts';
-import type { LogoutPropagation } from './propagation.ts';
 
 const pageScript = browserBundle(new URL('./assets/logout-page.ts', import.meta.url));
 
-export interface LogoutPageDeps {
-  config: AdieuConfig;
-  storage: Storage;
-  propagation: LogoutPropagation;
-  upstreams: Map<string, UpstreamConnection>;
-  logger: Logger;
-}
+export type LogoutPageDeps = Pick<RouteDeps, 'config' | 'storage' | 'propagation' | 'upstreams' | 'logger'>;
 
 const reportSchema = z.object({
   results: z.array(z.object({

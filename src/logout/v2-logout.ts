@@ -1,31 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
-import type { UpstreamConnection } from '../connections/upstream.ts';
 import { readForm } from '../http/body.ts';
 import { PageError } from '../http/errors.ts';
+import type { RouteDeps } from '../http/routes.ts';
 import { html, sendPage, sendSignedOut } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
 import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
-import type { SessionEnder } from '../sessions/end-session.ts';
-import type { Storage } from '../storage/types.ts';
 import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
 import { logoutPageUrl, needsLogoutPage } from './delivery-view.ts';
 import { allowedReturnUrls } from './returns.ts';
 import { epochSeconds } from '../time.ts';
 
 
-export interface LogoutDeps {
-  config: AdieuConfig;
-  provider: Provider;
-  storage: Storage;
-  ender: SessionEnder;
-  upstreams: Map<string, UpstreamConnection>;
-  logger: Logger;
-}
+export type LogoutDeps = Pick<RouteDeps, 'config' | 'provider' | 'storage' | 'ender' | 'upstreams' | 'logger'>;
 
 /** A sign-out request refused: nobody is signed out and the browser is not redirected. */
 class SignOutRefused extends PageError {

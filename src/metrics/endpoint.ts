@@ -6,6 +6,7 @@ import Koa, { type Context } from 'koa';
 import type { Registry } from 'prom-client';
 import type { AdieuConfig } from '../config/schema.ts';
 import { bearerChecker } from '../http/bearer.ts';
+import type { RouteDeps } from '../http/routes.ts';
 
 /**
  * `/metrics` shows traffic, failing applications and queue sizes: not for the public. It is
@@ -28,9 +29,9 @@ function handler(registry: Registry, token: string | undefined) {
 }
 
 /** The route on the public listener: only with a token, and only when there is no separate listener. */
-export function publicMetricsRoutes(config: AdieuConfig, registry: Registry): Router {
+export function publicMetricsRoutes({ config, propagation }: Pick<RouteDeps, 'config' | 'propagation'>): Router {
   const router = new Router();
-  if (!config.metrics.listen && config.secrets.metrics_token) router.get('/metrics', handler(registry, config.secrets.metrics_token));
+  if (!config.metrics.listen && config.secrets.metrics_token) router.get('/metrics', handler(propagation.metrics.registry, config.secrets.metrics_token));
   return router;
 }
 

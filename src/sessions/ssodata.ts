@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { RouteDeps } from '../http/routes.ts';
 import type { Storage } from '../storage/types.ts';
 import { currentSession } from './cookie.ts';
 
@@ -51,7 +52,7 @@ function ssoDataHandler(provider: Provider, storage: Storage) {
 }
 
 /** GET (and the CORS preflight of) /user/ssodata. */
-export function ssoDataRoutes(provider: Provider, storage: Storage): Router {
+export function ssoDataRoutes({ provider, storage }: Pick<RouteDeps, 'provider' | 'storage'>): Router {
   const handler = ssoDataHandler(provider, storage);
   return new Router().get('/user/ssodata', handler).options('/user/ssodata', handler);
 }
