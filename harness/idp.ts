@@ -10,10 +10,30 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const PASSWORD = 'correct-horse-battery';
 export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
-/** A management API call with the test admin token: the status and the parsed body (none for 204). */
-export async function api(issuer: string, path: string, init: RequestInit & { token?: string } = {}): Promise<{ status: number; body: any }> {
-  const { token = ADMIN_TOKEN, ...rest } = init;
-  const res = await fetch(`${issuer}/api/v1${path}`, { ...rest, headers: { authorization: `Bearer ${token}`, ...rest.headers as Record<string, string> } });
+export interface ApiInit extends RequestInit {
+  /** A body sent as JSON. */
+  json?: unknown;
+  /** The bearer token; the test admin token unless given ('' sends none). */
+  token?: string;
+}
+
+/** A management API request, as the Response (for tests about statuses and headers). */
+export function apiFetch(issuer: string, path: string, init: ApiInit = {}): Promise<Response> {
+  const { token = ADMIN_TOKEN, json, ...rest } = init;
+  return fetch(`${issuer}/api/v1${path}`, {
+    ...rest,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...rest.headers as Record<string, string>,
+    },
+    body: json !== undefined ? JSON.stringify(json) : rest.body,
+  });
+}
+
+/** A management API call: the status and the parsed body (none for 204). */
+export async function api(issuer: string, path: string, init: ApiInit = {}): Promise<{ status: number; body: any }> {
+  const res = await apiFetch(issuer, path, init);
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

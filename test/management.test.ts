@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { ADMIN_TOKEN, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { ADMIN_TOKEN, apiFetch, startIdp, testClient, type ApiInit, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
 
@@ -10,15 +10,7 @@ describe('management API', () => {
   before(async () => { idp = await startIdp(); });
   after(() => idp.close());
 
-  const api = (path: string, init: RequestInit & { json?: unknown } = {}, token = ADMIN_TOKEN) => fetch(`${idp.issuer}/api/v1${path}`, {
-    ...init,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...init.headers as Record<string, string>,
-    },
-    body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
-  });
+  const api = (path: string, init: ApiInit = {}, token = ADMIN_TOKEN) => apiFetch(idp.issuer, path, { ...init, token });
 
   async function problem(res: Response, status: number) {
     assert.equal(res.status, status);

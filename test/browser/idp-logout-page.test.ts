@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { api } from '../../harness/idp.ts';
 import { scenario, signInTo } from './scenario-helpers.ts';
 
 async function pageLines(page: Page) {
@@ -12,9 +13,9 @@ async function pageLines(page: Page) {
 }
 
 async function logoutRecord(idpUrl: string) {
-  const headers = { authorization: 'Bearer demo-admin-token-change-me' };
-  const [latest] = ((await (await fetch(`${idpUrl}/api/v1/logouts`, { headers })).json()) as any).logouts;
-  return (await (await fetch(`${idpUrl}/api/v1/logouts/${latest.id}`, { headers })).json()) as any;
+  const token = 'demo-admin-token-change-me'; // the demo's (scenario.ts)
+  const [latest] = (await api(idpUrl, '/logouts', { token })).body.logouts;
+  return (await api(idpUrl, `/logouts/${latest.id}`, { token })).body;
 }
 
 describe("the IdP's own logout page: front-channel, legacy GET and back-channel on one page", () => {
