@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { browserBundle } from '../../src/http/browser-bundle.ts';
 import { escapeHtml as e } from '../../src/http/html.ts';
 import { listen } from '../listen.ts';
 
@@ -23,7 +23,7 @@ export interface LogoutAppOptions {
   title?: string;
 }
 
-const SCRIPT = readFileSync(new URL('./page.js', import.meta.url), 'utf8');
+const pageScript = browserBundle(new URL('./page.ts', import.meta.url));
 
 const STYLE = `body{margin:0;font:16px/1.5 system-ui,sans-serif;background:#f6f7f9;color:#1b1f24}header{background:#0f172a;color:#fff;padding:1rem 2rem}
 header h1{margin:0;font-size:1.3rem}main{max-width:40rem;margin:2rem auto;padding:0 1rem}.card{background:#fff;border:1px solid #d0d5dd;border-radius:12px;padding:1.5rem}
@@ -62,9 +62,9 @@ export async function startLogoutApp(o: LogoutAppOptions) {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page('<h2 id="title">Checking…</h2><p id="summary" role="status"></p>', data('done'));
   });
-  router.get('/page.js', (ctx) => {
+  router.get('/page.js', async (ctx) => {
     ctx.type = 'application/javascript';
-    ctx.body = SCRIPT;
+    ctx.body = await pageScript();
   });
 
   const app = new Koa();

@@ -1,11 +1,30 @@
-// The single-logout application's page (plain browser JavaScript). It uses adieu-js, loaded
-// from the IdP, as Auth0's "Log Users Out of Applications" uses its SDK: getSSOData, and the
-// frame-watcher Adieu's own logout page uses too.
+// The single-logout application's page (browser code, bundled by esbuild). It uses adieu-js,
+// loaded from the IdP as a script, as Auth0's "Log Users Out of Applications" uses its SDK:
+// getSSOData, and the frame-watcher Adieu's own logout page uses too.
+import type * as AdieuJs from '../../sdk/src/index.ts';
+import type { FrameStatus } from '../../sdk/src/index.ts';
+
+declare global {
+  interface Window { adieu: typeof AdieuJs }
+}
+
+/** What server.ts puts in #config. */
+interface PageConfig {
+  mode: 'logout' | 'done';
+  issuer: string;
+  clientId: string;
+  clients: Record<string, { name: string; logout_url: string }>;
+  timeoutMs: number;
+  returnTo: string;
+  federated: boolean;
+}
+
+interface Line { id: string; name: string; li: HTMLLIElement; settled: boolean }
+
 (() => {
-  'use strict';
-  const config = JSON.parse(document.getElementById('config').textContent);
+  const config = JSON.parse(document.getElementById('config')!.textContent!) as PageConfig;
   const idp = window.adieu.createClient({ domain: config.issuer, clientId: config.clientId });
-  const $ = (id) => document.getElementById(id);
+  const $ = (id: string) => document.getElementById(id)!;
 
   if (config.mode === 'done') {
     idp.getSSOData().then((data) => {
@@ -17,28 +36,28 @@
       document.body.dataset.state = data.sso ? 'still-signed-in' : 'logged-out';
     }, (err) => {
       $('title').textContent = 'Could not check your session';
-      $('summary').textContent = String(err.message || err);
+      $('summary').textContent = String((err as Error).message || err);
     });
     return;
   }
 
-  const lines = [];
+  const lines: Line[] = [];
   let settled = 0;
   // how the demo shows each frame outcome of adieu-js's frame-watcher (watchLogoutFrame)
-  const SHOWN = {
+  const SHOWN: Record<FrameStatus, [string, string]> = {
     confirmed: ['confirmed', 'signed out (confirmed by the application)'],
     loaded: ['done', 'signed out (page loaded; not confirmed by the application)'],
     timed_out: ['failed', `did not answer within ${config.timeoutMs / 1000} s — may still be signed in`],
     cookies_blocked: ['failed', 'could not see its session in the frame (cookies blocked?) — may still be signed in'],
   };
 
-  function setLine(line, cls, text) {
+  function setLine(line: Line, cls: string, text: string) {
     line.li.className = cls;
     line.li.dataset.state = cls;
-    line.li.querySelector('.state').textContent = text;
+    line.li.querySelector('.state')!.textContent = text;
   }
 
-  function settle(line, cls, text) {
+  function settle(line: Line, cls: string, text: string) {
     if (line.settled) return;
     line.settled = true;
     setLine(line, cls, text);
@@ -55,7 +74,7 @@
       $('advice').hidden = false;
       $('advice').textContent = `${bad.map((l) => l.name).join(', ')} may still be signed in: open ${bad.length === 1 ? 'it' : 'each'} and sign out there, or close your browser.`;
     }
-    $('continue').disabled = false;
+    ($('continue') as HTMLButtonElement).disabled = false;
     $('continue-now').hidden = true;
     $('continue').focus();
     document.body.dataset.settled = 'true';
@@ -68,11 +87,11 @@
   $('continue-now').addEventListener('click', proceed);
 
   idp.getSSOData().then((data) => {
-    const ids = data.sso ? data.sessionClients.filter((id) => id !== config.clientId) : [];
+    const ids = data.sso ? (data.sessionClients ?? []).filter((id) => id !== config.clientId) : [];
     if (!data.sso || ids.length === 0) {
       $('title').textContent = 'You are not signed in to any application';
       $('summary').textContent = 'Press Continue to end your session at the identity provider.';
-      $('continue').disabled = false;
+      ($('continue') as HTMLButtonElement).disabled = false;
       document.body.dataset.settled = 'true';
       return;
     }
@@ -82,9 +101,9 @@
       const li = document.createElement('li');
       li.dataset.client = id;
       li.innerHTML = '<span class="bar" aria-hidden="true"></span><span><span class="name"></span><span class="state"></span></span>';
-      li.querySelector('.name').textContent = known ? known.name : id;
+      li.querySelector('.name')!.textContent = known ? known.name : id;
       $('apps').appendChild(li);
-      const line = { id, name: known ? known.name : id, li, settled: false };
+      const line: Line = { id, name: known ? known.name : id, li, settled: false };
       lines.push(line);
       if (!known) {
         settle(line, 'unknown', 'unknown application: its logout URL is not configured here — it may still be signed in');
@@ -97,9 +116,9 @@
       window.adieu.watchLogoutFrame(frame, { url: known.logout_url, origin: new URL(known.logout_url).origin, timeout_ms: config.timeoutMs })
         .then((outcome) => settle(line, ...SHOWN[outcome.status]));
     }
-  }, (err) => {
+  }, (err: unknown) => {
     $('title').textContent = 'Could not reach the identity provider';
-    $('summary').textContent = String(err.message || err);
-    $('continue').disabled = false;
+    $('summary').textContent = String((err as Error).message || err);
+    ($('continue') as HTMLButtonElement).disabled = false;
   });
 })();
