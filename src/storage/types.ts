@@ -155,11 +155,11 @@ export interface AttemptOutcome {
 
 /** oidc-provider's models (provider/adapter.ts); times are epoch seconds. */
 export interface PayloadStore {
-  upsertPayload(model: string, id: string, payload: Json, expiresAt: number | null): Promise<void>;
+  upsertPayload(model: string, id: string, payload: Json, expiresAt_s: number | null): Promise<void>;
   findPayload(model: string, id: string): Promise<Json | undefined>;
   findPayloadBy(model: string, column: 'uid' | 'user_code', value: string): Promise<Json | undefined>;
   /** Marks a payload consumed; true only for the call that did (false: already consumed, or gone). */
-  consumePayload(model: string, id: string, at: number): Promise<boolean>;
+  consumePayload(model: string, id: string, at_s: number): Promise<boolean>;
   /** Deletes a grant and every payload issued under it (codes, access and refresh tokens). */
   revokeGrant(grantId: string): Promise<void>;
   destroyPayload(model: string, id: string): Promise<void>;
@@ -168,7 +168,7 @@ export interface PayloadStore {
    * Deletes up to `limit` expired oidc-provider payloads, provider Sessions included unless an SSO
    * record holds them (those end through endSession); returns how many.
    */
-  sweepExpiredPayloads(now: number, limit: number): Promise<number>;
+  sweepExpiredPayloads(now_s: number, limit: number): Promise<number>;
 }
 
 /** Who and what Adieu knows: clients, users and their upstream identities, failed sign-ins, connections, keys, settings. */
@@ -219,7 +219,7 @@ export interface SessionStore {
    * endSession): `merge` gets the payload stored now and returns what to write, or undefined to
    * write nothing (the session ended meanwhile). Returns whether it wrote.
    */
-  saveSession(payload: Json & { uid: string; jti: string }, expiresAt: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean>;
+  saveSession(payload: Json & { uid: string; jti: string }, expiresAt_s: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean>;
   saveSsoSession(record: SsoSessionRecord): Promise<void>;
   /**
    * Changes a session's SSO record under the session's lock: `update` gets the record (undefined
@@ -228,7 +228,7 @@ export interface SessionStore {
    */
   updateSsoSession(uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined): Promise<SsoSessionRecord | undefined>;
   getSsoSession(uid: string): Promise<SsoSessionRecord | undefined>;
-  listSsoSessions(accountId: string, now: number): Promise<SsoSessionRecord[]>;
+  listSsoSessions(accountId: string, now_s: number): Promise<SsoSessionRecord[]>;
   /**
    * Ends a session atomically: removes the SSO record, the oidc-provider Session (expired or
    * not), and every token and grant issued in it, except grants marked persistsLogout.
@@ -237,7 +237,7 @@ export interface SessionStore {
    */
   endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }>;
   /** SSO sessions past their expiry, oldest first; they still end through endSession. */
-  listExpiredSsoSessions(now: number, limit: number): Promise<SsoSessionRecord[]>;
+  listExpiredSsoSessions(now_s: number, limit: number): Promise<SsoSessionRecord[]>;
 }
 
 /** Logout records and their deliveries (times in epoch milliseconds): claims, attempts, browser reports, completion, pruning. */
@@ -249,7 +249,7 @@ export interface LogoutOutbox {
    * so an attempt lost with its node still shows in `attempts`. Rows for `skipTargets` (busy or
    * failing applications) are left unless their deadline has passed.
    */
-  claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets?: string[]): Promise<Delivery[]>;
+  claimDeliveries(nodeId: string, now_ms: number, lease_ms: number, limit: number, skipTargets?: string[]): Promise<Delivery[]>;
   /** Gives claims back unattempted (the attempt count they took is returned too). */
   releaseClaims(nodeId: string, ids: string[]): Promise<void>;
   /**
@@ -258,17 +258,17 @@ export interface LogoutOutbox {
    */
   finishAttempts(nodeId: string, outcomes: { id: string; outcome: AttemptOutcome }[]): Promise<Set<string>>;
   /** Browser-reported results for front-channel and legacy deliveries still awaiting them. */
-  reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now: number): Promise<number>;
+  reportBrowserDeliveries(logoutId: string, reports: { id: string; status: DeliveryStatus; last_error: string | null; latency_ms: number | null }[], now_ms: number): Promise<number>;
   /** Browser deliveries whose page never reported by their deadline become timed_out. */
-  expireBrowserDeliveries(now: number): Promise<string[]>;
+  expireBrowserDeliveries(now_ms: number): Promise<string[]>;
   /** Marks a logout complete when no delivery is pending; returns it only to the caller that did. */
-  completeLogoutIfDone(logoutId: string, now: number): Promise<LogoutRecord | undefined>;
+  completeLogoutIfDone(logoutId: string, now_ms: number): Promise<LogoutRecord | undefined>;
   getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined>;
   listLogouts(filter: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]>;
   /** Back-channel deliveries not yet final, by status. */
   deliveryQueueDepth(): Promise<Record<string, number>>;
   /** Deletes up to `limit` completed logout records created before then (ms), with their deliveries; returns how many. */
-  pruneLogouts(createdBefore: number, limit: number): Promise<number>;
+  pruneLogouts(createdBefore_ms: number, limit: number): Promise<number>;
 }
 
 /** Everything Adieu stores, by role; one implementation per SQL backend (sql-storage.ts, sql/). */
