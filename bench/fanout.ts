@@ -1,17 +1,17 @@
 import { fork } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import pino from 'pino';
-import { Agent, request } from 'undici';
-import { parseConfig } from '../src/config/load.ts';
-import { logoutTokenSigner } from '../src/logout/logout-token.ts';
-import { startAdieu, type AdieuServer } from '../src/server.ts';
-import type { SsoSessionRecord } from '../src/storage/types.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
+import { Agent, request } from 'undici';
 import { freePort } from '../harness/idp.ts';
+import { parseConfig } from '../src/config/load.ts';
+import { logoutTokenSigner } from '../src/logout/logout-token.ts';
 import { postForm } from '../src/logout/post-form.ts';
+import { startAdieu, type AdieuServer } from '../src/server.ts';
+import type { SsoSessionRecord } from '../src/storage/types.ts';
 import { startFloorPipeline } from './floor.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

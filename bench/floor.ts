@@ -2,10 +2,10 @@ import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 import type { JWK } from 'jose';
 import { Agent } from 'undici';
 import { postForm } from '../src/logout/post-form.ts';
+import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 
 /**
  * The least a durable, signed fan-out can cost on this machine: what Adieu does, written by hand

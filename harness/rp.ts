@@ -1,5 +1,5 @@
-import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as client from 'openid-client';
 import type { UserAgent, FollowResult } from './user-agent.ts';
 
 export interface RpClient {

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
 import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { request as httpRequest } from 'node:http';
+import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
 
 describe('configuration errors name the path and the problem', () => {
   const base = { issuer: 'http://localhost:3000' };

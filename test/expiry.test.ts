@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sweepExpired } from '../src/sessions/expiry.ts';
 import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
+import { sweepExpired } from '../src/sessions/expiry.ts';
 
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;

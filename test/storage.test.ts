@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { createTestDatabase } from '../harness/pg.ts';
 import type { ClientMetadata } from '../src/clients/metadata.ts';
 import { migrationProvider } from '../src/storage/migrations.ts';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
+import { Sqlite as BetterSqlite3 } from '../src/storage/sqlite-driver.ts';
 import { UniqueViolation, type Delivery, type LogoutPlan, type SsoSessionRecord, type Storage } from '../src/storage/types.ts';
-import { createTestDatabase } from '../harness/pg.ts';
 
 const now = () => Math.floor(Date.now() / 1000);
 

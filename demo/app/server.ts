@@ -3,8 +3,8 @@ import Router from '@koa/router';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Koa, { type Context } from 'koa';
 import * as client from 'openid-client';
-import { escapeHtml as e } from '../../src/http/html.ts';
 import { readForm } from '../../src/http/body.ts';
+import { escapeHtml as e } from '../../src/http/html.ts';
 import { listen } from '../listen.ts';
 
 /**

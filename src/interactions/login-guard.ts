@@ -1,5 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { Storage } from '../storage/types.ts';
 import { throttleKeys, throttleVerdict, type ThrottleScope } from '../users/login-throttle.ts';

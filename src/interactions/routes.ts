@@ -6,13 +6,13 @@ import { readForm } from '../http/body.ts';
 import { PageError } from '../http/errors.ts';
 import { sendHtml } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
+import type { RouteDeps } from '../http/routes.ts';
 import type { AdieuLoginResult } from '../sessions/recorder.ts';
+import { epochSeconds } from '../time.ts';
 import { verifyPassword } from '../users/accounts.ts';
 import { federatedUser, type UpstreamClaims } from '../users/federated.ts';
-import type { RouteDeps } from '../http/routes.ts';
 import { inWords, LoginGuard, type GuardVerdict } from './login-guard.ts';
 import { renderLoginPage } from './login-page.ts';
-import { epochSeconds } from '../time.ts';
 
 const PENDING_UPSTREAM = 'UpstreamLogin';
 const PENDING_TTL = 600;

@@ -1,5 +1,5 @@
-import type { ClientMetadata } from '../clients/metadata.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { ClientMetadata } from '../clients/metadata.ts';
 import type { Delivery, EndedSessionData, LogoutPlan } from '../storage/types.ts';
 import { NO_CHANNEL, type LogoutChannel } from './channels/index.ts';
 

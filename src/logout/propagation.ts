@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
 import { createChannels, type Channels } from './channels/index.ts';
-import { OutboxWorker } from './outbox-worker.ts';
 import { LogoutEvents } from './events.ts';
 import { hostPolicy, type HostPolicy } from './host-policy.ts';
 import { logoutTokenSigner } from './logout-token.ts';
 import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
+import { OutboxWorker } from './outbox-worker.ts';
 import { newLogoutId, planLogout } from './plan.ts';
 
 /** Extra time the logout page has, past its own wait, to report what the frames did. */

@@ -4,14 +4,14 @@ import type { Context } from 'koa';
 import type { AdieuConfig } from '../config/schema.ts';
 import { readForm } from '../http/body.ts';
 import { PageError } from '../http/errors.ts';
-import type { RouteDeps } from '../http/routes.ts';
 import { html, sendPage, sendSignedOut } from '../http/html.ts';
 import { assertSameOrigin } from '../http/origin.ts';
+import type { RouteDeps } from '../http/routes.ts';
 import { clearSessionCookie, currentSession } from '../sessions/cookie.ts';
-import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
-import { logoutPageUrl, needsLogoutPage } from './delivery-view.ts';
-import { allowedReturnUrls } from './returns.ts';
 import { epochSeconds } from '../time.ts';
+import { logoutPageUrl, needsLogoutPage } from './delivery-view.ts';
+import { FEDERATED_RETURN_PATH, PENDING_FEDERATED, upstreamLogoutUrl } from './federated.ts';
+import { allowedReturnUrls } from './returns.ts';
 
 
 export type LogoutDeps = Pick<RouteDeps, 'config' | 'provider' | 'storage' | 'ender' | 'upstreams' | 'logger'>;

@@ -1,10 +1,10 @@
 import type Router from '@koa/router';
-import { deliveryView } from '../logout/delivery-view.ts';
-import { Problem } from '../http/problem.ts';
-import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
-import { paginationQuery, parseQuery } from './validation.ts';
 import { z } from 'zod';
+import { Problem } from '../http/problem.ts';
+import { deliveryView } from '../logout/delivery-view.ts';
+import type { Delivery, LogoutRecord, LogoutStatus, Storage } from '../storage/types.ts';
 import { isoFromMs as iso } from '../time.ts';
+import { paginationQuery, parseQuery } from './validation.ts';
 
 const STATUSES = ['in_progress', 'completed', 'completed_with_failures'] as const satisfies readonly LogoutStatus[];
 

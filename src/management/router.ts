@@ -1,5 +1,5 @@
-import type { RouteDeps } from '../http/routes.ts';
 import Router from '@koa/router';
+import type { RouteDeps } from '../http/routes.ts';
 import { requireAdmin } from './auth.ts';
 import { clientRoutes } from './clients.ts';
 import { logoutRoutes } from './logouts.ts';

@@ -1,8 +1,8 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { mergeSessionPayload } from '../sessions/session-merge.ts';
 import type { Json, Storage } from '../storage/types.ts';
-import { requestScope } from './request-scope.ts';
 import { epochSeconds } from '../time.ts';
+import { requestScope } from './request-scope.ts';
 
 
 /**

@@ -1,15 +1,15 @@
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { JWK } from 'jose';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { sendErrorPage } from '../http/errors.ts';
 import { html, page, PAGE_CSP, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { pinRequestOrigin } from '../http/origin.ts';
 import type { Storage } from '../storage/types.ts';
+import { epochSeconds } from '../time.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass, type ReplayDetected } from './adapter.ts';
 import { DEFAULT_SIGNING_ALG } from './keys.ts';
-import { epochSeconds } from '../time.ts';
 
 /**
  * Cookie names are part of Adieu's documented surface (README: "Cookies"). The prefix is

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { Storage } from '../storage/types.ts';
-import type { SessionEnder } from './end-session.ts';
 import { epochSeconds } from '../time.ts';
+import type { SessionEnder } from './end-session.ts';
 
 /** Rows one statement deletes: a sweep never holds a long lock, however much expired at once. */
 const SWEEP_BATCH = 1_000;

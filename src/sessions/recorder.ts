@@ -1,12 +1,12 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { SessionClient, SsoSessionRecord, Storage, StoredUser } from '../storage/types.ts';
 import { logoutPageUrl, needsLogoutPage } from '../logout/delivery-view.ts';
 import { PROVIDER_ROUTES } from '../provider/provider.ts';
 import { requestScope } from '../provider/request-scope.ts';
-import type { SessionEnder } from './end-session.ts';
-import { displayName } from '../users/accounts.ts';
+import type { SessionClient, SsoSessionRecord, Storage, StoredUser } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
+import { displayName } from '../users/accounts.ts';
+import type { SessionEnder } from './end-session.ts';
 
 /** What Adieu's login interactions add to the interaction result besides `login`. */
 export interface AdieuLoginResult {

@@ -1,9 +1,9 @@
-import type { Storage } from './types.ts';
 import { SqlBase } from './sql/base.ts';
 import { withDirectory } from './sql/directory.ts';
 import { withOutbox } from './sql/outbox.ts';
 import { withPayloads } from './sql/payloads.ts';
 import { withSessions } from './sql/sessions.ts';
+import type { Storage } from './types.ts';
 
 /**
  * The Storage implementation for every SQL backend. Only the Kysely dialect differs between

@@ -1,6 +1,6 @@
 import { Kysely, Migrator } from 'kysely';
-import { migrationProvider } from '../migrations.ts';
 import type { ClientMetadata } from '../../clients/metadata.ts';
+import { migrationProvider } from '../migrations.ts';
 import type { Database } from '../schema.ts';
 
 /** Rows or ids per statement, well under both backends' parameter limits. */

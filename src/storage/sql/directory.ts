@@ -1,8 +1,8 @@
-import { epochSeconds } from '../../time.ts';
 import type { ClientMetadata } from '../../clients/metadata.ts';
+import { epochSeconds } from '../../time.ts';
 import type { ClientTable, LoginFailureTable, UserTable } from '../schema.ts';
-import { parseClientMetadata } from './base.ts';
 import { UniqueViolation, type LoginFailures, type StoredClient, type StoredConnection, type StoredSigningKey, type StoredUser } from '../types.ts';
+import { parseClientMetadata } from './base.ts';
 import { isUniqueViolation, type Constructor, type SqlBase } from './base.ts';
 
 function toLoginFailures(row: LoginFailureTable): LoginFailures {

@@ -1,5 +1,5 @@
-import { epochSeconds } from '../../time.ts';
 import type { Kysely } from 'kysely';
+import { epochSeconds } from '../../time.ts';
 import type { Database } from '../schema.ts';
 import type { Json } from '../types.ts';
 import type { Constructor, SqlBase } from './base.ts';

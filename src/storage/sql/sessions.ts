@@ -1,5 +1,5 @@
-import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { CompiledQuery, Kysely } from 'kysely';
+import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { Database, DeliveryTable, SsoSessionTable } from '../schema.ts';
 import type { EndedSessionData, Json, LogoutPlan, SsoSessionRecord } from '../types.ts';
 import { parseClientMetadata, ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
