@@ -10,6 +10,9 @@ export interface UpstreamClaims {
   name?: unknown;
 }
 
+/** More accounts than this with one address: too ambiguous to link any. */
+const EMAIL_HOLDERS_LIMIT = 50;
+
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /**
@@ -26,8 +29,10 @@ export async function federatedUser(storage: Storage, connection: { name: string
 
   const email = str(claims.email);
   if (connection.link_verified_email && email && claims.email_verified === true) {
-    const holders = (await storage.findUsersByEmail(email, 2)).filter((u) => u.profile.email_verified !== false);
-    if (holders.length === 1) {
+    // which accounts may be linked is decided before counting them: a cut-off list could hide a second holder
+    const found = await storage.findUsersByEmail(email, EMAIL_HOLDERS_LIMIT);
+    const holders = found.filter((u) => u.profile.email_verified !== false);
+    if (holders.length === 1 && found.length < EMAIL_HOLDERS_LIMIT) {
       await storage.linkIdentity(connection.name, claims.sub, holders[0]!).catch(ignoreRace);
       logger.info({ event: 'user.linked', connection: connection.name, user_id: holders[0]!.id }, 'upstream identity linked by verified email');
       return (await storage.findUserByIdentity(connection.name, claims.sub))!;
