@@ -1,15 +1,19 @@
 import { build } from 'esbuild';
 
-/**
- * A browser script written in TypeScript, bundled (esbuild, one IIFE) on first use and kept; a
- * failed build is tried again on the next call.
- */
-export function browserBundle(entry: URL): () => Promise<string> {
-  let bundle: Promise<string> | undefined;
+/** Made on first use and kept; a failure is not kept, so the next call tries again. */
+export function onFirstUse<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
   return () => {
-    bundle ??= build({ entryPoints: [entry.pathname], bundle: true, write: false, format: 'iife', target: 'es2020', minify: true })
-      .then((r) => r.outputFiles[0]!.text);
-    bundle.catch(() => { bundle = undefined; });
-    return bundle;
+    if (!made) {
+      made = make();
+      made.catch(() => { made = undefined; });
+    }
+    return made;
   };
+}
+
+/** A browser script written in TypeScript, bundled (esbuild, one IIFE) on first use. */
+export function browserBundle(entry: URL): () => Promise<string> {
+  return onFirstUse(() => build({ entryPoints: [entry.pathname], bundle: true, write: false, format: 'iife', target: 'es2020', minify: true })
+    .then((r) => r.outputFiles[0]!.text));
 }

@@ -12,7 +12,6 @@ import { TargetGate } from './target-gate.ts';
 
 type Settings = AdieuConfig['logout']['backchannel'];
 
-
 /**
  * Works the outbox: claims due deliveries of the channels Adieu sends itself (logout/channels),
  * attempts them in parallel (bounded overall and per target), and records each outcome. Retries

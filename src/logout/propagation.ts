@@ -93,7 +93,7 @@ export class LogoutPropagation {
         const claim = produced?.plan.claim;
         if (sent || !claim) return;
         produced = undefined;
-        this.worker.unreserve(claim.ids.size, [...claim.ids].map((id) => claim.targets.get(id)!));
+        this.worker.unreserve(claim.targets.size, [...claim.targets.values()]);
       },
     };
   }
@@ -122,13 +122,12 @@ export class LogoutPropagation {
     }
     this.worker.unreserve(free - targets.size);
     if (targets.size === 0) return { plan, prepared };
-    const ids = new Set(targets.keys());
-    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, ids, targets } }, prepared };
+    return { plan: { ...plan, claim: { nodeId: this.worker.nodeId, until: Date.now() + this.worker.leaseMs, targets } }, prepared };
   }
 
   /** After the ending transaction committed: the locally claimed deliveries first (they hold worker slots), events, the worker. */
   async #send(plan: LogoutPlan, prepared: Map<string, Promise<string> | undefined>) {
-    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.ids.has(d.id)), plan.claim.ids.size, prepared);
+    if (plan.claim) this.worker.dispatch(plan.deliveries.filter((d) => plan.claim!.targets.has(d.id)), plan.claim.targets.size, prepared);
     this.metrics.logouts.inc({ trigger: plan.record.trigger });
     this.events.publish('logout.started', { logout: plan.record, deliveries: plan.deliveries });
     for (const d of plan.deliveries) {

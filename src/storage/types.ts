@@ -141,7 +141,8 @@ export interface LogoutPlan {
   record: LogoutRecord;
   deliveries: Delivery[];
   /** Back-channel deliveries the ending node claims in the same transaction (no claim round trip). */
-  claim?: { nodeId: string; until: number; ids: Set<string>; /** each claimed delivery's target, admitted to its gate */ targets: Map<string, string> };
+  /** Deliveries written already claimed by this node, each with its target (admitted to the node's per-target gate). */
+  claim?: { nodeId: string; until: number; targets: Map<string, string> };
 }
 
 /** An attempt's result; a final one's latency is stored as completed_at - created_at. */

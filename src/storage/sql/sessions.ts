@@ -111,7 +111,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
           await trx.insertInto('logout_records').values(logout.record).execute();
           const claim = logout.claim;
           const rows = logout.deliveries.map((d): DeliveryTable => {
-            const claimed = claim?.ids.has(d.id) ?? false;
+            const claimed = claim?.targets.has(d.id) ?? false;
             return { ...d, include_sid: d.include_sid ? 1 : 0, claimed_by: claimed ? claim!.nodeId : null, claimed_until: claimed ? claim!.until : null };
           });
           // SQLite: one prepared single-row insert per delivery ran in half the time of one
