@@ -25,6 +25,9 @@ import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
 import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
 import { inRequestScope } from './provider/request-scope.ts';
+import { samlSsoRoutes } from './saml/endpoints/sso.ts';
+import { loadIdpCredentials } from './saml/idp-credentials.ts';
+import { SamlIdp } from './saml/idp.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
 import { startExpirySweeper } from './sessions/expiry.ts';
 import { installSessionRecorder } from './sessions/recorder.ts';
@@ -44,6 +47,7 @@ const ROUTE_MODULES: RouteModule[] = [
   interactionRoutes,
   v2LogoutRoutes,
   logoutPageRoutes,
+  samlSsoRoutes,
   managementRoutes,
   publicMetricsRoutes,
 ];
@@ -93,10 +97,12 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
   const logger = options.logger ?? pino({ level: config.log_level, name: 'adieu' });
   const storage = await openStorage(config.storage, (err) => logger.warn({ err }, 'storage error; recovering'));
   try {
-    const [signingKeys, cookieKeys] = await Promise.all([
+    const [signingKeys, cookieKeys, samlCredentials] = await Promise.all([
       loadSigningKeys(storage),
       loadCookieKeys(storage, config.secrets.cookie_keys),
+      loadIdpCredentials(storage, config.issuer),
     ]);
+    const saml = new SamlIdp(config, storage, samlCredentials);
     const provider = createProvider({
       config, storage, signingKeys, cookieKeys,
       onReplay: (replay) => logger.warn({ event: 'token.replayed', model: replay.model, client_id: replay.clientId, grant_id: replay.grantId }, 'a code or refresh token was used twice: its grant is revoked'),
@@ -112,7 +118,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
       .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
 
-    const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, logger };
+    const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, saml, logger };
     const routers = ROUTE_MODULES.map((routes) => routes(deps));
 
     const app = new Koa({ proxy: config.trust_proxy });

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { normalizeCertificate } from '../saml/signature.ts';
+import { importSpMetadata } from '../saml/sp-metadata.ts';
+import { samlUrls } from '../saml/urls.ts';
 
 // Client metadata as Adieu accepts it: the standard OIDC registration names plus Adieu's own
-// (`sso`, `web_origins`, `allowed_logout_urls`, `logout_url`). Unknown fields are rejected,
-// so a typo never silently disables a logout channel.
+// (`sso`, `web_origins`, `allowed_logout_urls`, `logout_url`), or for a SAML service provider a
+// `saml` object named after SAML 2.0 metadata's elements. Unknown fields are rejected, so a typo
+// never silently disables a logout channel.
 
 /**
  * An http(s) origin whose serialisation is safe to put in a header such as a CSP source list:
@@ -24,11 +28,84 @@ const origin = z.string().max(2048).refine((value) => {
   return !!url && (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value && isSafeOrigin(value);
 }, { message: 'must be an origin: scheme://host[:port] with no path' });
 
+const certificate = z.string().max(16_384).refine((value) => {
+  try {
+    normalizeCertificate(value);
+    return true;
+  } catch {
+    return false;
+  }
+}, { message: 'must be an X.509 certificate (PEM, or its base64 body)' });
+
+/** SAML 2.0 metadata (saml-metadata-2.0-os §2.4.4), one field per element an IdP acts on. */
+const samlFields = z.object({
+  /** EntityDescriptor@entityID: the SP's Issuer and the assertions' Audience. */
+  entity_id: z.string().min(1).max(1024),
+  /** AssertionConsumerService elements, in preference order (the default is the first, unless one is_default). */
+  assertion_consumer_services: z.array(z.object({
+    binding: z.enum(['HTTP-POST', 'HTTP-Redirect']),
+    location: httpUrl,
+    index: z.number().int().min(0).max(65_535).optional(),
+    is_default: z.boolean().optional(),
+  }).strict()).min(1).max(20),
+  /** SingleLogoutService elements: SOAP is sent from the outbox, Redirect/POST by the browser. */
+  single_logout_services: z.array(z.object({
+    binding: z.enum(['SOAP', 'HTTP-Redirect', 'HTTP-POST']),
+    location: httpUrl,
+    response_location: httpUrl.optional(),
+  }).strict()).max(10).optional(),
+  /** KeyDescriptor use="signing": verifies the SP's requests and responses (several: key rollover). */
+  signing_certificates: z.array(certificate).max(5).optional(),
+  /** AuthnRequestsSigned, extended to logout messages: refuse what is unsigned. Default true. */
+  want_requests_signed: z.boolean().optional(),
+  name_id_format: z.enum(['email', 'persistent', 'transient', 'unspecified']).optional(),
+  /** SAML attribute name → the user property it carries. */
+  attributes: z.record(z.string().min(1).max(256), z.enum(['user_id', 'username', 'email', 'email_verified', 'name', 'preferred_username'])).optional(),
+  /** How a logout that did not reach everyone is reported: Success or Responder, with sub-status PartialLogout. */
+  partial_logout_status: z.enum(['Success', 'Responder']).optional(),
+}).strict();
+
+/**
+ * A SAML SP registration: its fields, or `metadata_xml` (the SP's EntityDescriptor) that fills
+ * them; fields given beside it win.
+ */
+export const samlServiceProviderSchema = z.preprocess((input, ctx) => {
+  if (!input || typeof input !== 'object' || !('metadata_xml' in input)) return input;
+  const { metadata_xml, ...fields } = input as { metadata_xml: unknown };
+  if (typeof metadata_xml !== 'string') {
+    ctx.addIssue({ code: 'custom', path: ['metadata_xml'], message: 'must be the SP metadata XML as a string', input });
+    return fields;
+  }
+  try {
+    return { ...importSpMetadata(metadata_xml), ...fields };
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['metadata_xml'], message: (err as Error).message, input });
+    return fields;
+  }
+}, samlFields.superRefine((sp, ctx) => {
+  if ((sp.want_requests_signed ?? true) && !sp.signing_certificates?.length) {
+    ctx.addIssue({ code: 'custom', path: ['signing_certificates'], message: 'is required while want_requests_signed is true (the default): requests are verified with it' });
+  }
+  const defaults = sp.assertion_consumer_services.filter((a) => a.is_default).length;
+  if (defaults > 1) ctx.addIssue({ code: 'custom', path: ['assertion_consumer_services'], message: 'at most one may be is_default' });
+  const indexes = sp.assertion_consumer_services.map((a) => a.index).filter((i) => i !== undefined);
+  if (new Set(indexes).size !== indexes.length) ctx.addIssue({ code: 'custom', path: ['assertion_consumer_services'], message: 'index values must be unique' });
+}));
+
+export type SamlServiceProvider = z.infer<typeof samlServiceProviderSchema>;
+
+/** Fields only an OpenID Connect client has; a SAML service provider is refused them. */
+const OIDC_ONLY_FIELDS = [
+  'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method',
+  'scope', 'application_type', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'frontchannel_logout_uri',
+  'frontchannel_logout_session_required', 'web_origins', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
+] as const;
+
 export const clientMetadataSchema = z.object({
   client_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ -'),
   client_secret: z.string().min(16).max(512).optional(),
   client_name: z.string().min(1).max(200).optional(),
-  redirect_uris: z.array(httpUrl).min(1).max(100),
+  redirect_uris: z.array(httpUrl).min(1).max(100).optional(),
   post_logout_redirect_uris: z.array(httpUrl).max(100).optional(),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).min(1).optional(),
   response_types: z.array(z.enum(['code'])).optional(),
@@ -45,7 +122,16 @@ export const clientMetadataSchema = z.object({
   logout_url: httpUrl.optional(),
   /** Refresh tokens granted with offline_access (prompt=consent) outlive logout; default: revoked. */
   offline_access_survives_logout: z.boolean().optional(),
+  /** A SAML 2.0 service provider instead of an OpenID Connect client. */
+  saml: samlServiceProviderSchema.optional(),
 }).strict().superRefine((m, ctx) => {
+  if (m.saml) {
+    for (const field of OIDC_ONLY_FIELDS) {
+      if (m[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is an OpenID Connect field; a SAML service provider (saml) does not take it' });
+    }
+    return;
+  }
+  if (!m.redirect_uris) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'is required' });
   const method = m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none');
   if (method !== 'none' && !m.client_secret) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `is required for token_endpoint_auth_method ${method}` });
@@ -67,12 +153,43 @@ export const ADIEU_CLIENT_FIELDS = [
 
 /** Fills the defaults a stored client carries explicitly. */
 export function normalizeClient(m: ClientMetadata): ClientMetadata {
+  if (m.saml) {
+    return {
+      ...m,
+      sso: m.sso ?? true,
+      saml: {
+        ...m.saml,
+        signing_certificates: m.saml.signing_certificates?.map(normalizeCertificate),
+        want_requests_signed: m.saml.want_requests_signed ?? true,
+        name_id_format: m.saml.name_id_format ?? 'unspecified',
+        partial_logout_status: m.saml.partial_logout_status ?? 'Success',
+      },
+    };
+  }
   return {
     ...m,
     token_endpoint_auth_method: m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none'),
     grant_types: m.grant_types ?? ['authorization_code', 'refresh_token'],
     response_types: m.response_types ?? ['code'],
     sso: m.sso ?? true,
+  };
+}
+
+/**
+ * A client as oidc-provider sees it. A SAML SP signs in through /authorize like any client (one
+ * SSO session, one login page); to oidc-provider it is a public client whose only redirect URI is
+ * Adieu's own SAML /continue, where the code is turned into a SAML Response (saml/endpoints/sso.ts).
+ */
+export function providerClientView(m: ClientMetadata, issuer: string): Record<string, unknown> {
+  if (!m.saml) return m;
+  return {
+    client_id: m.client_id,
+    ...(m.client_name ? { client_name: m.client_name } : {}),
+    sso: m.sso ?? true,
+    redirect_uris: [samlUrls(issuer, m.client_id).continue],
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
   };
 }
 

@@ -141,6 +141,16 @@ export const configSchema = z.object({
      */
     logout_confirmation: z.enum(['never', 'cross_site']).default('never'),
   }).strict().prefault({}),
+  saml: z.object({
+    /** The IdP's entityID; default urn:<issuer host>, Auth0's form (urn:TENANT.auth0.com). */
+    entity_id: z.string().min(1).max(1024).optional(),
+    /** Clock difference tolerated on a message's IssueInstant and NotOnOrAfter. */
+    clock_skew_s: z.number().int().min(0).max(600).default(120),
+    /** How long an SP's request stays acceptable after its IssueInstant (its ID is remembered that long, against replay). */
+    request_max_age_s: z.number().int().min(10).max(3600).default(300),
+    /** How long an assertion may be presented (SubjectConfirmationData@NotOnOrAfter, Conditions). */
+    assertion_lifetime_s: z.number().int().min(10).max(3600).default(300),
+  }).strict().prefault({}),
   connections: z.array(connectionSchema).default([{ type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' }]),
   clients: z.array(clientMetadataSchema).default([]),
   users: z.array(userSchema).default([]),

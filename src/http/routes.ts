@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { UpstreamConnection } from '../connections/upstream.ts';
 import type { LogoutPropagation } from '../logout/propagation.ts';
+import type { SamlIdp } from '../saml/idp.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import type { Storage } from '../storage/types.ts';
 
@@ -15,6 +16,7 @@ export interface RouteDeps {
   ender: SessionEnder;
   propagation: LogoutPropagation;
   upstreams: Map<string, UpstreamConnection>;
+  saml: SamlIdp;
   logger: Logger;
 }
 

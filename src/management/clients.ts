@@ -22,6 +22,12 @@ export async function validateClient(provider: Provider, input: unknown, checkHo
   const metadata = normalizeClient(parseInput(clientMetadataSchema, input));
   const refused = metadata.backchannel_logout_uri && checkHost?.(metadata.backchannel_logout_uri);
   if (refused) throw new Problem(400, 'Invalid client metadata', `backchannel_logout_uri: ${refused}`);
+  // a SAML SP's SOAP logout is sent by Adieu itself, like back-channel logout
+  metadata.saml?.single_logout_services?.forEach((s, i) => {
+    const refusedSoap = s.binding === 'SOAP' && checkHost?.(s.location);
+    if (refusedSoap) throw new Problem(400, 'Invalid client metadata', `saml.single_logout_services.${i}.location: ${refusedSoap}`);
+  });
+  if (metadata.saml) return metadata; // oidc-provider sees it as a client Adieu derives (providerClientView)
   try {
     await provider.Client.validate(metadata as any);
   } catch (err) {

@@ -1,4 +1,5 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { ClientMetadata } from '../clients/metadata.ts';
 import { mergeSessionPayload } from '../sessions/session-merge.ts';
 import type { Json, Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
@@ -15,7 +16,7 @@ import { requestScope } from './request-scope.ts';
  */
 export interface ReplayDetected { model: string; grantId?: string; clientId?: string }
 
-export function createAdapterClass(storage: Storage, onReplay?: (replay: ReplayDetected) => void) {
+export function createAdapterClass(storage: Storage, clientView: (m: ClientMetadata) => Record<string, unknown>, onReplay?: (replay: ReplayDetected) => void) {
   return class StorageAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -35,7 +36,7 @@ export function createAdapterClass(storage: Storage, onReplay?: (replay: ReplayD
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
         const client = await storage.getClient(id);
-        return client?.metadata as AdapterPayload | undefined;
+        return client && clientView(client.metadata) as AdapterPayload;
       }
       const payload = await storage.findPayload(this.model, id);
       // oidc-provider mutates the objects it is given: the merge's base is a copy

@@ -1,6 +1,6 @@
 import type { JWK } from 'jose';
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { ADIEU_CLIENT_FIELDS } from '../clients/metadata.ts';
+import { ADIEU_CLIENT_FIELDS, providerClientView } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { sendErrorPage } from '../http/errors.ts';
 import { html, page, PAGE_CSP, SafeHtml, sendSignedOut } from '../http/html.ts';
@@ -82,7 +82,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
     return Math.max(1, Math.min(idle, absolute - age));
   };
   const configuration: Configuration = {
-    adapter: createAdapterClass(storage, onReplay),
+    adapter: createAdapterClass(storage, (m) => providerClientView(m, config.issuer), onReplay),
     clients: [],
     findAccount: accountFinder(storage) as Configuration['findAccount'],
     jwks: { keys: signingKeys as any },

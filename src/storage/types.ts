@@ -1,4 +1,5 @@
 import type { ClientMetadata } from '../clients/metadata.ts';
+import type { NameId } from '../saml/messages.ts';
 // The one storage interface every backend implements. Keep it small: it speaks in
 // domain records, never in SQL, so a new backend is one class and one dialect.
 
@@ -49,7 +50,10 @@ export interface StoredSigningKey {
 /** One application the user signed in to during an SSO session. */
 export interface SessionClient {
   client_id: string;
+  /** The session id this application knows: OIDC `sid`, and a SAML SP's SessionIndex. */
   sid: string | null;
+  /** The NameID a SAML SP was given, exactly as issued (its LogoutRequests must carry it). */
+  name_id?: NameId;
   first_at: number;
   last_at: number;
 }

@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
+import { AUTHN_CONTEXT_PASSWORD, ATTRNAME_FORMAT_BASIC, ATTRNAME_FORMAT_URI, BEARER, NAME_ID_FORMATS, bindingName, type BindingName, type NameIdFormatName } from './names.ts';
+import { signEnveloped, type SigningCredentials } from './signature.ts';
+import { attr, childElements, joinXml, NS, optionalChild, requiredAttr, requiredChild, SamlError, STATUS, textOf, xml, xmlAttr, type SafeXml } from './xml.ts';
+
+// The SAML 2.0 messages an IdP exchanges (core §3): built as text from escaped templates, read
+// from a DOM that signature.ts has already reduced to what the signature covered.
+
+/** An xs:ID: must not start with a digit. */
+export const newMessageId = () => `_${randomBytes(20).toString('hex')}`;
+
+/** xs:dateTime in UTC without fractions, as every SAML peer reads it. */
+export const instant = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export interface NameId {
+  value: string;
+  format: NameIdFormatName;
+  /** The SP it was issued for (core §2.2.2), set for persistent and transient identifiers. */
+  sp_name_qualifier?: string;
+}
+
+const nameIdXml = (n: NameId) => xml`<saml:NameID Format="${NAME_ID_FORMATS[n.format]}"${xmlAttr('SPNameQualifier', n.sp_name_qualifier)}>${n.value}</saml:NameID>`;
+
+function statusXml(code: string, subCode?: string, message?: string): SafeXml {
+  return xml`<samlp:Status><samlp:StatusCode Value="${code}">${subCode ? xml`<samlp:StatusCode Value="${subCode}"/>` : ''}</samlp:StatusCode>${message ? xml`<samlp:StatusMessage>${message}</samlp:StatusMessage>` : ''}</samlp:Status>`;
+}
+
+const PROTOCOL_NS = xml`xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"`;
+
+export interface AssertionInput {
+  issuer: string;
+  audience: string;
+  recipient: string;
+  inResponseTo?: string;
+  nameId: NameId;
+  sessionIndex: string;
+  authnInstant_ms: number;
+  now_ms: number;
+  lifetime_s: number;
+  sessionNotOnOrAfter_ms?: number;
+  attributes: { name: string; values: string[] }[];
+}
+
+function assertionXml(a: AssertionInput): string {
+  const notOnOrAfter = instant(a.now_ms + a.lifetime_s * 1000);
+  return joinXml(xml`<saml:Assertion xmlns:saml="${NS.saml}" ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(a.now_ms)}">`,
+    xml`<saml:Issuer>${a.issuer}</saml:Issuer>`,
+    xml`<saml:Subject>${nameIdXml(a.nameId)}<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData${xmlAttr('InResponseTo', a.inResponseTo)} NotOnOrAfter="${notOnOrAfter}" Recipient="${a.recipient}"/></saml:SubjectConfirmation></saml:Subject>`,
+    // NotBefore a little in the past: an SP's clock running behind must not refuse a fresh assertion
+    xml`<saml:Conditions NotBefore="${instant(a.now_ms - 60_000)}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${a.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`,
+    xml`<saml:AuthnStatement AuthnInstant="${instant(a.authnInstant_ms)}" SessionIndex="${a.sessionIndex}"${xmlAttr('SessionNotOnOrAfter', a.sessionNotOnOrAfter_ms && instant(a.sessionNotOnOrAfter_ms))}><saml:AuthnContext><saml:AuthnContextClassRef>${AUTHN_CONTEXT_PASSWORD}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
+    (a.attributes.length
+      ? xml`<saml:AttributeStatement>${a.attributes.map((at) => xml`<saml:Attribute Name="${at.name}" NameFormat="${/^[a-z][a-z0-9+.-]*:/i.test(at.name) ? ATTRNAME_FORMAT_URI : ATTRNAME_FORMAT_BASIC}">${at.values.map((v) => xml`<saml:AttributeValue>${v}</saml:AttributeValue>`)}</saml:Attribute>`)}</saml:AttributeStatement>`
+      : ''),
+    '</saml:Assertion>');
+}
+
+/**
+ * A Response (core §3.3.3) to an AuthnRequest, or unsolicited. Both the assertion and the
+ * response are signed: SPs differ in which one they require.
+ */
+export function buildResponse(r: {
+  issuer: string;
+  destination: string;
+  inResponseTo?: string;
+  now_ms: number;
+  status?: { code: string; subCode?: string; message?: string };
+  assertion?: AssertionInput;
+}, credentials: SigningCredentials): string {
+  const assertion = r.assertion ? signEnveloped(assertionXml(r.assertion), credentials) : '';
+  const status = r.status ?? { code: STATUS.success };
+  const response = joinXml(
+    xml`<samlp:Response ${PROTOCOL_NS} ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}"${xmlAttr('InResponseTo', r.inResponseTo)}>`,
+    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${statusXml(status.code, status.subCode, status.message)}`,
+    assertion,
+    '</samlp:Response>');
+  return signEnveloped(response, credentials);
+}
+
+/** A LogoutRequest (core §3.7.1), unsigned: the binding signs it. */
+export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason: string }): string {
+  return xml`<samlp:LogoutRequest ${PROTOCOL_NS} ID="${r.id}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" NotOnOrAfter="${instant(r.now_ms + r.lifetime_s * 1000)}" Reason="${r.reason}">${
+    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${nameIdXml(r.nameId)}${r.sessionIndex ? xml`<samlp:SessionIndex>${r.sessionIndex}</samlp:SessionIndex>` : ''}`
+  }</samlp:LogoutRequest>`.value;
+}
+
+/** A LogoutResponse (core §3.7.2), unsigned: the binding signs it. */
+export function buildLogoutResponse(r: { issuer: string; destination: string; inResponseTo: string; now_ms: number; status: { code: string; subCode?: string; message?: string } }): string {
+  return xml`<samlp:LogoutResponse ${PROTOCOL_NS} ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" InResponseTo="${r.inResponseTo}">${
+    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${statusXml(r.status.code, r.status.subCode, r.status.message)}`
+  }</samlp:LogoutResponse>`.value;
+}
+
+// --- reading -------------------------------------------------------------------------------
+
+/** What every request and response carries (core §3.2.1, §3.2.2). */
+export interface MessageHeader {
+  id: string;
+  issueInstant_ms: number;
+  destination: string | undefined;
+  issuer: string;
+}
+
+function readInstant(el: Element, name: string): number {
+  const value = requiredAttr(el, name);
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new SamlError(`${el.localName}@${name} is not an xs:dateTime`);
+  return ms;
+}
+
+function readHeader(root: Element, localName: string): MessageHeader {
+  if (root.namespaceURI !== NS.samlp || root.localName !== localName) throw new SamlError(`expected a samlp:${localName}, got ${root.localName}`);
+  if (attr(root, 'Version') !== '2.0') throw new SamlError('only SAML Version 2.0 is supported', STATUS.versionMismatch);
+  const issuer = requiredChild(root, NS.saml, 'Issuer');
+  const format = attr(issuer, 'Format');
+  if (format && format !== 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity') throw new SamlError('Issuer must be an entity identifier');
+  return { id: requiredAttr(root, 'ID'), issueInstant_ms: readInstant(root, 'IssueInstant'), destination: attr(root, 'Destination'), issuer: textOf(issuer) };
+}
+
+export interface AuthnRequest extends MessageHeader {
+  acsUrl: string | undefined;
+  acsIndex: number | undefined;
+  protocolBinding: BindingName | undefined;
+  forceAuthn: boolean;
+  isPassive: boolean;
+  nameIdFormat: string | undefined;
+}
+
+const bool = (value: string | undefined) => value === 'true' || value === '1';
+
+export function readAuthnRequest(root: Element): AuthnRequest {
+  const header = readHeader(root, 'AuthnRequest');
+  const policy = optionalChild(root, NS.samlp, 'NameIDPolicy');
+  const index = attr(root, 'AssertionConsumerServiceIndex');
+  const binding = attr(root, 'ProtocolBinding');
+  if (index !== undefined && !/^\d{1,5}$/.test(index)) throw new SamlError('AssertionConsumerServiceIndex is not an unsigned short');
+  return {
+    ...header,
+    acsUrl: attr(root, 'AssertionConsumerServiceURL'),
+    acsIndex: index === undefined ? undefined : Number(index),
+    protocolBinding: binding === undefined ? undefined : (bindingName(binding) ?? (() => { throw new SamlError(`ProtocolBinding ${binding} is not supported`); })()),
+    forceAuthn: bool(attr(root, 'ForceAuthn')),
+    isPassive: bool(attr(root, 'IsPassive')),
+    nameIdFormat: policy && attr(policy, 'Format'),
+  };
+}
+
+export interface LogoutRequest extends MessageHeader {
+  notOnOrAfter_ms: number | undefined;
+  nameId: { value: string; format: string | undefined; spNameQualifier: string | undefined };
+  sessionIndexes: string[];
+}
+
+export function readLogoutRequest(root: Element): LogoutRequest {
+  const header = readHeader(root, 'LogoutRequest');
+  if (childElements(root, NS.saml, 'EncryptedID').length || childElements(root, NS.saml, 'BaseID').length) throw new SamlError('only a plain NameID is supported in a LogoutRequest');
+  const nameId = requiredChild(root, NS.saml, 'NameID');
+  return {
+    ...header,
+    notOnOrAfter_ms: root.hasAttribute('NotOnOrAfter') ? readInstant(root, 'NotOnOrAfter') : undefined,
+    nameId: { value: textOf(nameId), format: attr(nameId, 'Format'), spNameQualifier: attr(nameId, 'SPNameQualifier') },
+    sessionIndexes: childElements(root, NS.samlp, 'SessionIndex').map(textOf),
+  };
+}
+
+export interface LogoutResponse extends MessageHeader {
+  inResponseTo: string | undefined;
+  status: string;
+  subStatus: string | undefined;
+  statusMessage: string | undefined;
+}
+
+export function readLogoutResponse(root: Element): LogoutResponse {
+  const header = readHeader(root, 'LogoutResponse');
+  const status = requiredChild(root, NS.samlp, 'Status');
+  const code = requiredChild(status, NS.samlp, 'StatusCode');
+  const sub = optionalChild(code, NS.samlp, 'StatusCode');
+  const message = optionalChild(status, NS.samlp, 'StatusMessage');
+  return {
+    ...header,
+    inResponseTo: attr(root, 'InResponseTo'),
+    status: requiredAttr(code, 'Value'),
+    subStatus: sub && requiredAttr(sub, 'Value'),
+    statusMessage: message && textOf(message),
+  };
+}
+
+/** Reads the one SAML message inside a SOAP 1.1 envelope's Body (bindings §3.2.3). */
+export function soapBody(envelope: Element): Element {
+  if (envelope.namespaceURI !== NS.soap || envelope.localName !== 'Envelope') throw new SamlError('the answer is not a SOAP 1.1 Envelope');
+  const body = requiredChild(envelope, NS.soap, 'Body');
+  const fault = optionalChild(body, NS.soap, 'Fault');
+  if (fault) {
+    const text = (name: string) => { const el = childElements(fault, '', name)[0] ?? childElements(fault, NS.soap, name)[0]; return el ? el.textContent?.trim() : undefined; };
+    throw new SamlError(`SOAP Fault ${text('faultcode') ?? ''}: ${text('faultstring') ?? ''}`.trim(), STATUS.responder);
+  }
+  const children: Element[] = [];
+  for (let n = body.firstChild; n; n = n.nextSibling) if (n.nodeType === 1) children.push(n as Element);
+  if (children.length !== 1) throw new SamlError(`the SOAP Body must hold exactly one message (found ${children.length})`);
+  return children[0]!;
+}
+
+export function soapEnvelope(message: string): string {
+  return `<soap:Envelope xmlns:soap="${NS.soap}"><soap:Body>${message}</soap:Body></soap:Envelope>`;
+}

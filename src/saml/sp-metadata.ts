@@ -1,0 +1,66 @@
+import type { Element } from '@xmldom/xmldom';
+import { bindingName, nameIdFormatName } from './names.ts';
+import { attr, childElements, NS, parseXml, requiredAttr, SamlError, textOf } from './xml.ts';
+
+/** What an SP's metadata (saml-metadata-2.0-os §2.4.4) says, as Adieu's registration fields. */
+export interface ImportedSp {
+  entity_id: string;
+  assertion_consumer_services: { binding: 'HTTP-POST' | 'HTTP-Redirect'; location: string; index?: number; is_default?: boolean }[];
+  single_logout_services?: { binding: 'SOAP' | 'HTTP-Redirect' | 'HTTP-POST'; location: string; response_location?: string }[];
+  signing_certificates?: string[];
+  want_requests_signed?: boolean;
+  name_id_format?: 'email' | 'persistent' | 'transient' | 'unspecified';
+}
+
+function certificates(sp: Element): string[] {
+  const out: string[] = [];
+  for (const kd of childElements(sp, NS.md, 'KeyDescriptor')) {
+    const use = attr(kd, 'use');
+    if (use && use !== 'signing') continue;
+    for (const ki of childElements(kd, NS.ds, 'KeyInfo')) {
+      for (const data of childElements(ki, NS.ds, 'X509Data')) {
+        for (const c of childElements(data, NS.ds, 'X509Certificate')) out.push(textOf(c).replace(/\s+/g, ''));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads an SP's EntityDescriptor into registration fields. Bindings Adieu does not speak
+ * (Artifact, PAOS) are left out; the result is validated as any registration is.
+ */
+export function importSpMetadata(text: string): ImportedSp {
+  const root = parseXml(text, 512 * 1024).documentElement!;
+  if (root.namespaceURI !== NS.md || root.localName !== 'EntityDescriptor') throw new SamlError('metadata_xml must be one md:EntityDescriptor');
+  const sp = childElements(root, NS.md, 'SPSSODescriptor')[0];
+  if (!sp) throw new SamlError('metadata_xml has no SPSSODescriptor');
+  const acs = childElements(sp, NS.md, 'AssertionConsumerService').flatMap((el) => {
+    const binding = bindingName(requiredAttr(el, 'Binding'));
+    if (binding !== 'HTTP-POST' && binding !== 'HTTP-Redirect') return [];
+    const index = attr(el, 'index');
+    return [{
+      binding,
+      location: requiredAttr(el, 'Location'),
+      ...(index !== undefined ? { index: Number(index) } : {}),
+      ...(attr(el, 'isDefault') === 'true' ? { is_default: true } : {}),
+    }];
+  });
+  const slo = childElements(sp, NS.md, 'SingleLogoutService').flatMap((el) => {
+    const binding = bindingName(requiredAttr(el, 'Binding'));
+    if (!binding) return [];
+    const response = attr(el, 'ResponseLocation');
+    return [{ binding, location: requiredAttr(el, 'Location'), ...(response ? { response_location: response } : {}) }];
+  });
+  const formats = childElements(sp, NS.md, 'NameIDFormat').map((el) => nameIdFormatName(textOf(el))).filter((f) => f !== undefined);
+  const certs = certificates(sp);
+  const signed = attr(sp, 'AuthnRequestsSigned');
+  return {
+    entity_id: requiredAttr(root, 'entityID'),
+    assertion_consumer_services: acs,
+    ...(slo.length ? { single_logout_services: slo } : {}),
+    ...(certs.length ? { signing_certificates: certs } : {}),
+    ...(signed !== undefined ? { want_requests_signed: signed === 'true' } : {}),
+    ...(formats[0] ? { name_id_format: formats[0] } : {}),
+  };
+}
