@@ -25,6 +25,7 @@ import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
 import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
 import { inRequestScope } from './provider/request-scope.ts';
+import { samlSloRoutes } from './saml/endpoints/slo.ts';
 import { samlSsoRoutes } from './saml/endpoints/sso.ts';
 import { loadIdpCredentials } from './saml/idp-credentials.ts';
 import { SamlIdp } from './saml/idp.ts';
@@ -48,6 +49,7 @@ const ROUTE_MODULES: RouteModule[] = [
   v2LogoutRoutes,
   logoutPageRoutes,
   samlSsoRoutes,
+  samlSloRoutes,
   managementRoutes,
   publicMetricsRoutes,
 ];
@@ -108,7 +110,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       onReplay: (replay) => logger.warn({ event: 'token.replayed', model: replay.model, client_id: replay.clientId, grant_id: replay.grantId }, 'a code or refresh token was used twice: its grant is revoked'),
     });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
-    const propagation = await LogoutPropagation.create(storage, config, signingKeys[0]!, logger);
+    const propagation = await LogoutPropagation.create(storage, config, signingKeys[0]!, saml, logger);
     await applyConfig(config, storage, provider, propagation);
 
     const ender = createSessionEnder(storage, logger, propagation);

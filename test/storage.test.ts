@@ -52,7 +52,7 @@ function plan(logoutId: string, uid: string, deliveries: Partial<Delivery>[]): L
     record: { id: logoutId, trigger: 'admin', account_id: 'acct', username: 'mary', session_uid: uid, status: 'in_progress', return_to: null, page_token: 'tok', created_at: t, completed_at: null },
     deliveries: deliveries.map((d, i) => ({
       id: `${logoutId}-d${i}`, logout_id: logoutId, position: i, client_id: `c${i}`, client_name: null, channel: 'backchannel',
-      target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, status: 'pending', attempts: 0,
+      target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, name_id: null, status: 'pending', attempts: 0,
       last_error: null, latency_ms: null, next_attempt_at: t, deadline_at: t + 60_000, created_at: t, updated_at: t, completed_at: null,
       ...d,
     })),

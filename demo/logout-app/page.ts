@@ -49,6 +49,7 @@ interface Line { id: string; name: string; li: HTMLLIElement; settled: boolean }
     loaded: ['done', 'signed out (page loaded; not confirmed by the application)'],
     timed_out: ['failed', `did not answer within ${config.timeoutMs / 1000} s — may still be signed in`],
     cookies_blocked: ['failed', 'could not see its session in the frame (cookies blocked?) — may still be signed in'],
+    refused: ['failed', 'answered that it did not sign out — may still be signed in'],
   };
 
   function setLine(line: Line, cls: string, text: string) {

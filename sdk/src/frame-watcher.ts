@@ -6,12 +6,15 @@ export const LOGOUT_MESSAGE_TYPE = 'adieu:logout';
 
 export interface LogoutMessage {
   type: typeof LOGOUT_MESSAGE_TYPE;
-  /** signed_out: the application ended its session; no_session: it saw none (cookies blocked?). */
-  status: 'signed_out' | 'no_session';
+  /**
+   * signed_out: the application ended its session; no_session: it saw none (cookies blocked?);
+   * refused: it answered that it did not sign out.
+   */
+  status: 'signed_out' | 'no_session' | 'refused';
 }
 
 /** What became of one framed logout URL. */
-export type FrameStatus = 'confirmed' | 'loaded' | 'timed_out' | 'cookies_blocked';
+export type FrameStatus = 'confirmed' | 'loaded' | 'timed_out' | 'cookies_blocked' | 'refused';
 
 export interface FrameOutcome {
   status: FrameStatus;
@@ -26,6 +29,7 @@ export const FRAME_STATUS_TEXT: Record<FrameStatus, string> = {
   loaded: 'signed out (page loaded, not confirmed)',
   timed_out: 'did not answer in time',
   cookies_blocked: 'your browser blocked its cookies — it may still be signed in',
+  refused: 'refused the sign-out',
 };
 
 export const COOKIES_BLOCKED_ERROR = 'the application could not see its session cookie inside the frame (third-party cookies blocked)';
@@ -38,6 +42,8 @@ export interface WatchOptions {
   timeout_ms: number;
   /** After the frame loads, how long a confirmation message may still take before "loaded". */
   loaded_grace_ms?: number;
+  /** Only a message counts (a SAML LogoutResponse reaching the IdP): a loaded frame is not an answer. */
+  require_confirmation?: boolean;
 }
 
 const isLogoutMessage = (data: unknown): data is LogoutMessage =>
@@ -65,12 +71,13 @@ export function watchLogoutFrame(frame: HTMLIFrameElement, options: WatchOptions
     const onMessage = (event: MessageEvent) => {
       if (event.source !== frame.contentWindow || event.origin !== options.origin || !isLogoutMessage(event.data)) return;
       if (event.data.status === 'no_session') finish('cookies_blocked', COOKIES_BLOCKED_ERROR);
+      else if (event.data.status === 'refused') finish('refused', 'the application answered that it did not sign out');
       else finish('confirmed');
     };
     window.addEventListener('message', onMessage);
     frame.addEventListener('load', () => {
       // give a confirmation message a moment to arrive before calling it merely loaded
-      if (!done) timers.push(setTimeout(() => finish('loaded'), grace_ms));
+      if (!done && !options.require_confirmation) timers.push(setTimeout(() => finish('loaded'), grace_ms));
     });
     timers.push(setTimeout(() => finish('timed_out', `no answer within ${options.timeout_ms / 1000} s`), options.timeout_ms));
     if (options.url) frame.src = options.url;

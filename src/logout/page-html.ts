@@ -18,12 +18,16 @@ ul.apps{list-style:none;padding:0;margin:1rem 0}ul.apps li{display:flex;gap:.6re
  * the others; this holds for rows stored before it did).
  */
 export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[] }, o: { issuer: string; timeout_ms: number; channels: Channels; hasReturn: boolean }): { document: string; csp: string } {
+  const self = new URL(o.issuer).origin;
   const frames = logout.deliveries.filter((d) => d.status === 'awaiting_browser')
     .flatMap((d) => {
-      const url = o.channels.browser(d.channel)?.url(d, o.issuer);
-      return url && isSafeOrigin(url.origin) ? [{ id: d.id, url: url.href, origin: url.origin }] : [];
+      const channel = o.channels.browser(d.channel);
+      const url = channel?.url(d, o.issuer);
+      // a channel Adieu's server confirms answers in the frame from Adieu's own origin
+      const byServer = channel?.confirmedBy === 'server';
+      return url && isSafeOrigin(url.origin) ? [{ id: d.id, url: url.href, origin: url.origin, confirm_origin: byServer ? self : url.origin, require_confirmation: byServer }] : [];
     });
-  const origins = [...new Set(frames.map((f) => f.origin))];
+  const origins = [...new Set(frames.flatMap((f) => (f.require_confirmation ? [f.origin, "'self'"] : [f.origin])))];
   const continueUrl = `/logout/${logout.id}/continue?token=${logout.page_token}`;
   const data = {
     id: logout.id,
@@ -31,7 +35,7 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
     timeoutMs: o.timeout_ms,
     continueUrl,
     hasReturn: o.hasReturn,
-    frames: frames.map(({ id, url }) => ({ id, url })),
+    frames: frames.map(({ id, url, confirm_origin, require_confirmation }) => ({ id, url, confirm_origin, require_confirmation })),
     deliveries: logout.deliveries.map(deliveryView),
   };
   const csp = [

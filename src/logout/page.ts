@@ -67,7 +67,10 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     const logout = await load(ctx);
     const parsed = reportSchema.safeParse(await readJson(ctx, 64 * 1024));
     if (!parsed.success) ctx.throw(400, 'malformed report');
-    const updated = await propagation.report(logout.id, parsed.data!.results.map((r) => ({
+    // a channel whose answer reaches Adieu's server is confirmed there: the page may only say it timed out
+    const byServer = new Set(logout.deliveries.filter((d) => propagation.channels.browser(d.channel)?.confirmedBy === 'server').map((d) => d.id));
+    const results = parsed.data!.results.filter((r) => !byServer.has(r.id) || r.status === 'timed_out');
+    const updated = await propagation.report(logout.id, results.map((r) => ({
       id: r.id, status: r.status, latency_ms: r.latency_ms ?? null,
       last_error: r.error ?? (r.status === 'timed_out' ? `no answer within ${config.logout.frontchannel.timeout_ms} ms` : null),
     })));

@@ -2,19 +2,23 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ClientMetadata } from '../clients/metadata.ts';
 import type { EndedSessionData, Json } from '../storage/types.ts';
+import type { SamlIdp } from '../saml/idp.ts';
 import { createChannels } from './channels/index.ts';
 import { hostPolicy } from './host-policy.ts';
 import { planLogout, type PlanOptions } from './plan.ts';
 
-const channels = createChannels({ sign: async () => 'token', policy: hostPolicy([], []), timeout_ms: 1_000 });
+// planning reads registrations only: the SAML IdP's key is not needed here
+const channels = createChannels({ sign: async () => 'token', policy: hostPolicy([], []), timeout_ms: 1_000, saml: {} as SamlIdp, frontchannel_timeout_ms: 5_000 });
 after(() => channels.close());
 
-function ended(apps: Record<string, Json | undefined>): EndedSessionData {
+const NAME_ID = { value: 'mary@fabrikamcorp.com', format: 'email' } as const;
+
+function ended(apps: Record<string, Json | undefined>, nameIds: Record<string, typeof NAME_ID> = {}): EndedSessionData {
   const t = 1_700_000_000;
   return {
     record: {
       uid: 'u1', account_id: 'acct', username: 'mary', connection: { name: 'db', strategy: 'auth0' },
-      clients: Object.keys(apps).map((client_id, i) => ({ client_id, sid: `sid-${i}`, first_at: t, last_at: t })),
+      clients: Object.keys(apps).map((client_id, i) => ({ client_id, sid: `sid-${i}`, first_at: t, last_at: t, ...(nameIds[client_id] ? { name_id: nameIds[client_id] } : {}) })),
       last_used_client_id: null, upstream: null, created_at: t, updated_at: t, expires_at: t + 60,
     },
     session: undefined,
@@ -74,5 +78,31 @@ describe('planLogout', () => {
     assert.match(plan.deliveries[2]!.last_error!, /no longer exists/);
     assert.equal(plan.deliveries[3]!.last_error, 'denied by denied_hosts');
     assert.ok(plan.deliveries.every((d) => d.completed_at === 1_000));
+  });
+
+  const sp = (services: { binding: string; location: string }[]) => ({
+    saml: { entity_id: 'https://sp/metadata', assertion_consumer_services: [{ binding: 'HTTP-POST', location: 'https://sp/acs' }], single_logout_services: services },
+  });
+
+  it('reaches a SAML SP by SOAP when it has a SOAP service, else in the browser, with the NameID its sign-in was given', () => {
+    const plan = planLogout(ended({
+      soap: sp([{ binding: 'HTTP-Redirect', location: 'http://soap/slo' }, { binding: 'SOAP', location: 'http://soap/soap' }]),
+      redirect: sp([{ binding: 'HTTP-Redirect', location: 'http://redirect/slo' }]),
+    }, { soap: NAME_ID, redirect: NAME_ID }), options());
+    assert.deepEqual(summary(plan), [['soap', 'saml_soap', 'pending'], ['redirect', 'saml_redirect', 'awaiting_browser']]);
+    assert.deepEqual(plan.deliveries.map((d) => [d.target, d.name_id, d.sid]), [['http://soap/soap', NAME_ID, 'sid-0'], ['http://redirect/slo', NAME_ID, 'sid-1']]);
+  });
+
+  it('a SAML SP whose sign-in never completed (no NameID recorded) gets no logout request', () => {
+    const plan = planLogout(ended({ soap: sp([{ binding: 'SOAP', location: 'http://soap/soap' }]) }), options());
+    assert.deepEqual(summary(plan), [['soap', 'none', 'no_channel']]);
+  });
+
+  it('the application that asked for the logout is recorded as signed out and sent nothing', () => {
+    const plan = planLogout(ended({
+      asker: sp([{ binding: 'SOAP', location: 'http://asker/soap' }]),
+      other: { backchannel_logout_uri: 'http://o/bcl' },
+    }, { asker: NAME_ID }), options({ initiator: 'asker' }));
+    assert.deepEqual(summary(plan), [['asker', 'initiator', 'confirmed'], ['other', 'backchannel', 'pending']]);
   });
 });

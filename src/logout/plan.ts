@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClientMetadata } from '../clients/metadata.ts';
-import type { Delivery, EndedSessionData, LogoutPlan } from '../storage/types.ts';
-import { NO_CHANNEL, type LogoutChannel } from './channels/index.ts';
+import type { Delivery, EndedSessionData, LogoutPlan, SessionClient } from '../storage/types.ts';
+import { INITIATOR, NO_CHANNEL, type LogoutChannel } from './channels/index.ts';
 
 export interface PlanOptions {
   logoutId: string;
@@ -18,7 +18,10 @@ export interface PlanOptions {
   /** How long the logout page may take to report before its deliveries time out. */
   browserDeadlineMs: number;
   checkHost: (target: string) => string | undefined;
+  /** The application that asked for this logout (SAML SP-initiated): already signed out, it gets no delivery of its own. */
+  initiator?: string;
 }
+
 
 export const newLogoutId = () => randomUUID();
 
@@ -31,11 +34,11 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
   const authorizations = (ended.session?.authorizations ?? {}) as Record<string, { sid?: string }>;
   const accountId = record?.account_id ?? (ended.session?.accountId as string | undefined) ?? null;
   // sign-in order from the record; sessions without one fall back to oidc-provider's list
-  const apps = record?.clients.map((c) => ({ client_id: c.client_id, sid: c.sid }))
-    ?? Object.entries(authorizations).map(([client_id, a]) => ({ client_id, sid: a.sid ?? null }));
+  const apps: SessionClient[] = record?.clients
+    ?? Object.entries(authorizations).map(([client_id, a]) => ({ client_id, sid: a.sid ?? null, first_at: 0, last_at: 0 }));
 
   const deliveries: Delivery[] = [];
-  const add = (app: { client_id: string; sid: string | null }, metadata: ClientMetadata | undefined, channel: Delivery['channel'], fields: Partial<Delivery>) => {
+  const add = (app: SessionClient, metadata: ClientMetadata | undefined, channel: Delivery['channel'], fields: Partial<Delivery>) => {
     deliveries.push({
       id: randomUUID(),
       logout_id: o.logoutId,
@@ -47,6 +50,7 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
       sid: app.sid,
       sub: accountId,
       include_sid: false,
+      name_id: null,
       status: 'pending',
       attempts: 0,
       last_error: null,
@@ -62,10 +66,14 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
 
   for (const app of apps) {
     const m = ended.clientMetadata.get(app.client_id);
+    if (app.client_id === o.initiator) {
+      add(app, m, INITIATOR.name, { status: 'confirmed', completed_at: o.now, latency_ms: 0, attempts: 1 });
+      continue;
+    }
     let reached = false;
     for (const channel of o.channels) {
       if (channel.fallback && reached) continue;
-      const where = m && channel.target(m);
+      const where = m && channel.target(m, app);
       if (!where) continue;
       reached = true;
       if (channel.kind === 'server') {

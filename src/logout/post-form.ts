@@ -2,8 +2,15 @@ import type { Agent } from 'undici';
 
 export interface PostResult {
   status: number;
-  /** The start of the body of an answer other than 200/204 (for the delivery's last_error). */
+  /** The start of the body of an answer other than 200/204 (for the delivery's last_error), or up to `answerLimit` of any answer. */
   text: string;
+}
+
+export interface PostOptions {
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Keep this much of every answer, 200 included (a SOAP LogoutResponse is read); default: errors only. */
+  answerLimit?: number;
 }
 
 const OK = (status: number) => status === 200 || status === 204;
@@ -29,8 +36,10 @@ export class AttemptTimeout extends Error {
  * `timeoutMs` bounds the whole attempt (connect, headers and body): undici's own timeouts are
  * per phase and per chunk, so an answer that trickles a byte at a time would never end.
  */
-export function postForm(agent: Agent, target: string, body: string, errorBodyLimit: number, timeoutMs: number): Promise<PostResult> {
+export function postForm(agent: Agent, target: string, body: string, errorBodyLimit: number, timeoutMs: number, options: PostOptions = {}): Promise<PostResult> {
   const url = new URL(target);
+  const keep = (status: number) => (options.answerLimit !== undefined ? true : !OK(status));
+  const limit = options.answerLimit ?? errorBodyLimit;
   return new Promise((resolve, reject) => {
     let status = 0;
     const chunks: Buffer[] = [];
@@ -45,7 +54,7 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cache-control': 'no-cache' },
+      headers: { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded', 'cache-control': 'no-cache', ...options.headers },
       body,
     }, {
       onConnect(abortRequest: (reason: Error) => void) {
@@ -57,7 +66,7 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
         return true;
       },
       onData(chunk: Buffer) {
-        if (!OK(status) && kept < errorBodyLimit) {
+        if (keep(status) && kept < limit) {
           chunks.push(chunk);
           kept += chunk.length;
         }
@@ -65,7 +74,7 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
       },
       onComplete() {
         clearTimeout(timer);
-        resolve({ status, text: OK(status) ? '' : Buffer.concat(chunks).toString('utf8').slice(0, errorBodyLimit) });
+        resolve({ status, text: keep(status) ? Buffer.concat(chunks).toString('utf8').slice(0, limit) : '' });
       },
       onError(err: Error) {
         clearTimeout(timer);

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
+import type { SamlIdp } from '../saml/idp.ts';
 import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
 import { createChannels, type Channels } from './channels/index.ts';
 import { LogoutEvents } from './events.ts';
@@ -25,6 +26,7 @@ export interface PlanRequest {
   trigger: string;
   browser: boolean;
   returnTo: string | null;
+  initiator?: string;
 }
 
 /**
@@ -44,18 +46,19 @@ export class LogoutPropagation {
     private readonly storage: Storage,
     private readonly config: AdieuConfig,
     signer: Awaited<ReturnType<typeof logoutTokenSigner>>,
+    saml: SamlIdp,
     private readonly logger: Logger,
   ) {
     this.events = new LogoutEvents(logger);
     this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits(), config.metrics.queue_depth_max_age_ms);
     const bc = config.logout.backchannel;
     this.#policy = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
-    this.channels = createChannels({ sign: signer, policy: this.#policy, timeout_ms: bc.timeout_ms });
+    this.channels = createChannels({ sign: signer, policy: this.#policy, timeout_ms: bc.timeout_ms, saml, frontchannel_timeout_ms: config.logout.frontchannel.timeout_ms });
     this.worker = new OutboxWorker(storage, bc, this.channels, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
   }
 
-  static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, logger: Logger) {
-    return new LogoutPropagation(storage, config, await logoutTokenSigner(config.issuer, signingKey), logger);
+  static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, saml: SamlIdp, logger: Logger) {
+    return new LogoutPropagation(storage, config, await logoutTokenSigner(config.issuer, signingKey), saml, logger);
   }
 
   /** Why a back-channel target would be refused, or undefined when it is allowed. */

@@ -101,13 +101,20 @@ export class SamlIdp {
     const form = await readForm(ctx, 128 * 1024);
     const param: Param | undefined = form.SAMLRequest !== undefined ? 'SAMLRequest' : form.SAMLResponse !== undefined ? 'SAMLResponse' : undefined;
     if (!param || (form.SAMLRequest !== undefined && form.SAMLResponse !== undefined)) throw new SamlError('the form must carry one SAMLRequest or SAMLResponse');
-    const text = decodePostMessage(form[param]!);
-    const doc = parseXml(text);
-    let root = doc.documentElement!;
-    const signed = hasEnvelopedSignature(doc);
-    if (signed) root = verifyEnveloped(doc, text, sp.sp.signing_certificates ?? []);
-    else if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+    const { root, signed } = this.verifiedMessage(sp, decodePostMessage(form[param]!));
     return { root, param, binding: 'HTTP-POST', relayState: form.RelayState, signed };
+  }
+
+  /**
+   * A message with an enveloped signature (POST, SOAP), as the signature covered it; unsigned
+   * only when the SP does not require signatures. `extract` finds the message in the document (SOAP: the Body's).
+   */
+  verifiedMessage(sp: ServiceProvider, text: string, extract?: (root: Element) => Element): { root: Element; signed: boolean } {
+    const doc = parseXml(text);
+    const message = extract ? extract(doc.documentElement!) : doc.documentElement!;
+    if (hasEnvelopedSignature(doc)) return { root: verifyEnveloped(doc, text, sp.sp.signing_certificates ?? [], message), signed: true };
+    if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+    return { root: message, signed: false };
   }
 
   /** Refuses a request too old, from the future, or seen before (replay). */

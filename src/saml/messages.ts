@@ -79,8 +79,8 @@ export function buildResponse(r: {
 }
 
 /** A LogoutRequest (core §3.7.1), unsigned: the binding signs it. */
-export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason: string }): string {
-  return xml`<samlp:LogoutRequest ${PROTOCOL_NS} ID="${r.id}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" NotOnOrAfter="${instant(r.now_ms + r.lifetime_s * 1000)}" Reason="${r.reason}">${
+export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason?: string }): string {
+  return xml`<samlp:LogoutRequest ${PROTOCOL_NS} ID="${r.id}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" NotOnOrAfter="${instant(r.now_ms + r.lifetime_s * 1000)}"${xmlAttr('Reason', r.reason)}>${
     xml`<saml:Issuer>${r.issuer}</saml:Issuer>${nameIdXml(r.nameId)}${r.sessionIndex ? xml`<samlp:SessionIndex>${r.sessionIndex}</samlp:SessionIndex>` : ''}`
   }</samlp:LogoutRequest>`.value;
 }

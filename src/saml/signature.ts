@@ -88,12 +88,16 @@ function checkSignedInfo(signature: Element, rootId: string) {
  * getSignedReferences): whatever else the document holds — a wrapped copy, a comment — is never
  * read. Throws SamlError when the message is unsigned or the signature does not hold.
  */
-export function verifyEnveloped(doc: Document, text: string, certificates: readonly string[]): Element {
-  const root = doc.documentElement!;
+export function verifyEnveloped(doc: Document, text: string, certificates: readonly string[], message: Element = doc.documentElement!): Element {
+  const root = message;
   const rootId = requiredAttr(root, 'ID');
   const signatures = doc.getElementsByTagNameNS(NS.ds, 'Signature');
   if (signatures.length === 0) throw new SamlError(`${root.localName} is not signed`, undefined, STATUS.requestDenied);
   if (signatures.length > 1) throw new SamlError(`${root.localName} carries ${signatures.length} signatures; exactly one, on the message, is accepted`);
+  // an ID must name one element: a second one elsewhere is how a wrapped copy gets verified instead
+  let sameId = 0;
+  for (const el of Array.from(doc.getElementsByTagName('*'))) if (attr(el, 'ID') === rootId || attr(el, 'Id') === rootId || attr(el, 'id') === rootId) sameId += 1;
+  if (sameId !== 1) throw new SamlError(`ID ${rootId} is not unique in the document`);
   const signature = signatures[0]!;
   if (signature.parentNode !== root) throw new SamlError('the signature is not on the message itself');
   checkSignedInfo(signature, rootId);

@@ -12,7 +12,8 @@ export type EndTrigger =
   | 'admin_all' // management API: sign the user out everywhere
   | 'expired'
   | 'account_deleted'
-  | 'password_changed';
+  | 'password_changed'
+  | 'saml_logout'; // a SAML SP's LogoutRequest
 
 export interface EndedSession extends EndedSessionData {
   uid: string;
@@ -30,6 +31,8 @@ export interface EndOptions {
   browser?: boolean;
   /** Where the browser goes after the logout page. */
   returnTo?: string | null;
+  /** The application that asked for the logout and already signed out (SAML SP-initiated). */
+  initiator?: string;
 }
 
 export interface SessionEnder {
@@ -63,7 +66,7 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
      * and always give back the slots that were not used.
      */
     async end(uid, trigger, options = {}) {
-      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null });
+      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null, initiator: options.initiator });
       try {
         const data = await storage.endSession(uid, logout.plan);
         if (!data.record && !data.session) return undefined; // already ended: nothing to do

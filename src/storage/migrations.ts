@@ -180,6 +180,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('deliveries_due').execute();
     },
   },
+  // A SAML SP's logout names the user exactly as its sign-in did (SAML core §3.7.1): the NameID
+  // issued then travels with the delivery (JSON: value, format, sp_name_qualifier).
+  '0006_deliveries_name_id': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('deliveries').addColumn('name_id', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -113,6 +113,8 @@ export interface Delivery {
   sid: string | null;
   sub: string | null;
   include_sid: boolean;
+  /** The NameID a SAML SP knows the user by (its logout must carry it exactly). */
+  name_id: NameId | null;
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;

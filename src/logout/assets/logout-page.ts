@@ -21,7 +21,7 @@ interface PageData {
   timeoutMs: number;
   continueUrl: string;
   hasReturn: boolean;
-  frames: { id: string; url: string }[];
+  frames: { id: string; url: string; confirm_origin: string; require_confirmation: boolean }[];
   deliveries: DeliveryView[];
 }
 
@@ -121,9 +121,9 @@ function maybeFinish() {
 // the frames are in the page (they load without JavaScript too); watch each from here
 for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe[data-id]')) {
   const id = frame.dataset.id!;
-  const url = data.frames.find((f) => f.id === id)?.url;
-  if (!url) continue;
-  void watchLogoutFrame(frame, { origin: new URL(url).origin, timeout_ms: data.timeoutMs }).then((outcome) => settleFrame(id, outcome));
+  const f = data.frames.find((x) => x.id === id);
+  if (!f) continue;
+  void watchLogoutFrame(frame, { origin: f.confirm_origin, timeout_ms: data.timeoutMs, require_confirmation: f.require_confirmation }).then((outcome) => settleFrame(id, outcome));
 }
 void poll();
 setTimeout(maybeFinish, data.timeoutMs + 50);

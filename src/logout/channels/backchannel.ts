@@ -27,12 +27,9 @@ function policyLookup(policy: HostPolicy): LookupFunction {
   };
 }
 
-/**
- * OpenID Connect Back-Channel Logout 1.0: a logout token POSTed to `backchannel_logout_uri`, over
- * keep-alive connections, each attempt bounded as a whole (connect, headers and body).
- */
-export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number }): ServerChannel {
-  const agent = new Agent({
+/** Keep-alive connections for a server channel, to addresses the host policy allows. */
+export function policyAgent(policy: HostPolicy, timeout_ms: number): Agent {
+  return new Agent({
     keepAliveTimeout: 30_000,
     // the host policy decides on the address a name resolves to, when connecting (IP literals
     // never reach a lookup: the worker's checkUrl decides on them before every attempt)
@@ -40,6 +37,31 @@ export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSig
     headersTimeout: timeout_ms,
     bodyTimeout: timeout_ms,
   });
+}
+
+/** What an answer other than 200/204 means: 400 is a refusal for good (retrying would not help), 5xx and 429 are retried. */
+export function httpFailure(status: number, text: string): AttemptResult {
+  const excerpt = text && sanitizedExcerpt(text);
+  return { ok: false, permanent: status === 400, answered: status < 500 && status !== 429, error: `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}` };
+}
+
+/** What a request that got no answer means: refused by the host policy (for good), timed out, or a transport error (retried). */
+export function transportFailure(err: unknown, timeout_ms: number): AttemptResult {
+  const e = err as Error & { code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (code === HOST_REFUSED) return { ok: false, permanent: true, answered: true, error: `not sent: ${e.cause?.code === HOST_REFUSED ? (e.cause as Error).message : e.message}` };
+  const error = err instanceof AttemptTimeout || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
+    ? `timed out after ${timeout_ms} ms`
+    : `${code ?? e.name}: ${e.message}`;
+  return { ok: false, permanent: false, answered: false, error };
+}
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0: a logout token POSTed to `backchannel_logout_uri`, over
+ * keep-alive connections, each attempt bounded as a whole (connect, headers and body).
+ */
+export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number }): ServerChannel {
+  const agent = policyAgent(policy, timeout_ms);
 
   return {
     name: 'backchannel',
@@ -62,18 +84,10 @@ export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSig
         // a JWS is base64url and dots: nothing to encode
         const { status, text } = await postForm(agent, d.target!, `logout_token=${token}`, ERROR_BODY_LIMIT, timeout_ms);
         if (status === 200 || status === 204) return { ok: true, permanent: false, answered: true, error: null };
-        const excerpt = text && sanitizedExcerpt(text);
-        const error = `HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`;
-        // §2.8: 400 means the RP refused this token; retrying would not help
-        return { ok: false, permanent: status === 400, answered: status < 500 && status !== 429, error };
+        // §2.8: 400 means the RP refused this token
+        return httpFailure(status, text);
       } catch (err) {
-        const e = err as Error & { code?: string; cause?: { code?: string } };
-        const code = e.code ?? e.cause?.code;
-        if (code === HOST_REFUSED) return { ok: false, permanent: true, answered: true, error: `not sent: ${e.cause?.code === HOST_REFUSED ? (e.cause as Error).message : e.message}` };
-        const error = err instanceof AttemptTimeout || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
-          ? `timed out after ${timeout_ms} ms`
-          : `${code ?? e.name}: ${e.message}`;
-        return { ok: false, permanent: false, answered: false, error };
+        return transportFailure(err, timeout_ms);
       }
     },
     close: () => agent.close(),

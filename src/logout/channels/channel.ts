@@ -1,5 +1,6 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
-import type { Delivery } from '../../storage/types.ts';
+import type { NameId } from '../../saml/messages.ts';
+import type { Delivery, SessionClient } from '../../storage/types.ts';
 
 /** What one attempt of a delivery Adieu sends itself came to. */
 export interface AttemptResult {
@@ -29,8 +30,11 @@ interface ChannelBase {
   readonly label: string;
   /** Planned only for an application no other channel reaches. */
   readonly fallback?: boolean;
-  /** Where this channel reaches an application, from its registration; undefined: it does not. */
-  target(metadata: ClientMetadata): { target: string; include_sid: boolean } | undefined;
+  /**
+   * Where this channel reaches an application, from its registration and what the session
+   * recorded of it (sid, a SAML NameID); undefined: it does not.
+   */
+  target(metadata: ClientMetadata, app: SessionClient): { target: string; include_sid: boolean; name_id?: NameId } | undefined;
 }
 
 export interface ServerChannel extends ChannelBase {
@@ -44,6 +48,11 @@ export interface ServerChannel extends ChannelBase {
 
 export interface BrowserChannel extends ChannelBase {
   readonly kind: 'browser';
+  /**
+   * Who says the application signed out: the logout page watching its frame (default), or Adieu's
+   * server receiving the application's answer (the page's report of success is then not taken).
+   */
+  readonly confirmedBy?: 'page' | 'server';
   /** The URL the logout page loads for a delivery, or undefined when it cannot. */
   url(d: Delivery, issuer: string): URL | undefined;
 }

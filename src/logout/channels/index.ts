@@ -1,14 +1,19 @@
+import type { SamlIdp } from '../../saml/idp.ts';
 import type { HostPolicy } from '../host-policy.ts';
 import type { LogoutTokenSigner } from '../logout-token.ts';
 import { backchannel } from './backchannel.ts';
 import type { BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
 import { frontchannel } from './frontchannel.ts';
 import { legacyGet } from './legacy-get.ts';
+import { samlFrontchannel } from './saml-frontchannel.ts';
+import { samlSoap } from './saml-soap.ts';
 
 export type { AttemptResult, BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
 
 /** What an application that no channel reaches gets: a delivery that says so. */
 export const NO_CHANNEL = { name: 'none', label: 'no logout URL' } as const;
+/** What the application that asked for the logout gets (SAML SP-initiated): a delivery that records it signed out first. */
+export const INITIATOR = { name: 'initiator', label: 'asked for this sign-out' } as const;
 
 /** The channels Adieu plans deliveries on, in the order a logout lists them per application. */
 export class Channels {
@@ -29,7 +34,7 @@ export class Channels {
   }
 
   label(name: string): string {
-    return this.#byName.get(name)?.label ?? (name === NO_CHANNEL.name ? NO_CHANNEL.label : name);
+    return this.#byName.get(name)?.label ?? ([NO_CHANNEL, INITIATOR].find((c) => c.name === name)?.label ?? name);
   }
 
   async close() {
@@ -37,6 +42,9 @@ export class Channels {
   }
 }
 
-export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number }): Channels {
-  return new Channels([backchannel(deps), frontchannel, legacyGet]);
+export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; saml: SamlIdp; frontchannel_timeout_ms: number }): Channels {
+  return new Channels([
+    backchannel(deps), frontchannel, legacyGet,
+    samlSoap(deps), samlFrontchannel({ saml: deps.saml, lifetime_s: Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60 }),
+  ]);
 }

@@ -11,6 +11,7 @@ import { idpMetadata } from '../idp-metadata.ts';
 import { buildResponse, readAuthnRequest } from '../messages.ts';
 import { NAME_ID_FORMATS } from '../names.ts';
 import { SamlError, STATUS } from '../xml.ts';
+import { refusing } from './refusing.ts';
 
 /** A sign-in on its way through /authorize, kept until the browser comes back to /continue. */
 const PENDING_AUTHN = 'SamlAuthn';
@@ -25,16 +26,6 @@ interface PendingAuthn {
 }
 
 const single = (v: unknown) => (typeof v === 'string' ? v : undefined);
-
-/** A SamlError as the person sees it, when there is no trusted place to send a SAML answer. */
-async function refusing<T>(work: () => Promise<T> | T): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    if (err instanceof SamlError) throw new SamlRequestRefused(err.message);
-    throw err;
-  }
-}
 
 /** An error Response to the SP (core §3.2.2.2), once the request was verified and its ACS known. */
 function answerWithError(ctx: Context, idp: SamlIdp, pending: Pick<PendingAuthn, 'acs' | 'request_id' | 'relay_state'>, status: { code: string; subCode?: string; message?: string }) {

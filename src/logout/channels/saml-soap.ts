@@ -1,0 +1,71 @@
+import type { SamlIdp } from '../../saml/idp.ts';
+import { buildLogoutRequest, newMessageId, readLogoutResponse, soapBody, soapEnvelope } from '../../saml/messages.ts';
+import { signEnveloped } from '../../saml/signature.ts';
+import { MAX_MESSAGE_BYTES, SamlError, STATUS } from '../../saml/xml.ts';
+import type { Delivery } from '../../storage/types.ts';
+import type { HostPolicy } from '../host-policy.ts';
+import { postForm } from '../post-form.ts';
+import { httpFailure, policyAgent, transportFailure } from './backchannel.ts';
+import type { AttemptResult, ServerChannel } from './channel.ts';
+import { samlTarget, shortStatus } from './saml.ts';
+
+/** How long an SP may take to act on a LogoutRequest (its NotOnOrAfter). */
+const REQUEST_LIFETIME_S = 120;
+
+/**
+ * SAML 2.0 Single Logout over the SOAP binding (bindings §3.2): a signed LogoutRequest POSTed by
+ * Adieu from the outbox (durable, retried, any node), and the SP's LogoutResponse read — only
+ * `Success` for this very request (InResponseTo), from this SP, signed when the SP signs, is a
+ * confirmed logout; any other status is recorded as the SP's refusal.
+ */
+export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number }): ServerChannel {
+  const agent = policyAgent(policy, timeout_ms);
+
+  /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed. */
+  function request(d: Delivery) {
+    const id = newMessageId();
+    const xml = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
+    return { id, envelope: soapEnvelope(signEnveloped(xml, saml.credentials)) };
+  }
+
+  return {
+    name: 'saml_soap',
+    label: 'SAML SOAP',
+    kind: 'server',
+    target: samlTarget('SOAP'),
+    prepare(d: Delivery) {
+      return Promise.resolve(JSON.stringify(request(d)));
+    },
+    async attempt(d: Delivery, prepared?: Promise<string>): Promise<AttemptResult> {
+      const sp = await saml.serviceProvider(d.client_id).catch(() => undefined);
+      if (!sp) return { ok: false, permanent: true, answered: true, error: 'the application is no longer registered as a SAML SP' };
+      const { id, envelope } = prepared ? JSON.parse(await prepared) as ReturnType<typeof request> : request(d);
+      let answer;
+      try {
+        answer = await postForm(agent, d.target!, envelope, 300, timeout_ms, {
+          contentType: 'text/xml; charset=utf-8',
+          headers: { soapaction: 'http://www.oasis-open.org/committees/security' },
+          answerLimit: MAX_MESSAGE_BYTES,
+        });
+      } catch (err) {
+        return transportFailure(err, timeout_ms);
+      }
+      // SOAP 1.1 §6.2: a fault comes with 500, so a 500 carrying a SOAP Fault is read, not retried blindly
+      if (answer.status !== 200 && !(answer.status === 500 && answer.text.includes('Fault'))) return httpFailure(answer.status, answer.text);
+      try {
+        const { root } = saml.verifiedMessage(sp, answer.text, soapBody);
+        const response = readLogoutResponse(root);
+        if (response.issuer !== sp.sp.entity_id) throw new SamlError(`the LogoutResponse's Issuer is ${response.issuer}, not ${sp.sp.entity_id}`);
+        if (response.inResponseTo !== id) throw new SamlError('the LogoutResponse answers another request (InResponseTo)');
+        if (response.status === STATUS.success && response.subStatus !== STATUS.partialLogout) return { ok: true, permanent: false, answered: true, error: null };
+        const status = [response.status, response.subStatus].filter((s) => s !== undefined).map((s) => shortStatus(s!)).join('/');
+        return { ok: false, permanent: true, answered: true, error: `LogoutResponse ${status}${response.statusMessage ? `: ${response.statusMessage}` : ''}` };
+      } catch (err) {
+        if (!(err instanceof SamlError)) throw err;
+        // a SOAP Fault from the SP's server may pass (retried); a bad answer is not fixed by asking again
+        return { ok: false, permanent: err.status !== STATUS.responder, answered: true, error: `the answer was not a valid LogoutResponse: ${err.message}` };
+      }
+    },
+    close: () => agent.close(),
+  };
+}

@@ -1,0 +1,18 @@
+import type { ClientMetadata } from '../../clients/metadata.ts';
+import type { SessionClient } from '../../storage/types.ts';
+
+type SloBinding = 'SOAP' | 'HTTP-Redirect' | 'HTTP-POST';
+
+/**
+ * A SAML channel's `target`: the SP's SingleLogoutService with this binding, and the NameID its
+ * sign-in was given (no NameID recorded: the SP never completed a SAML sign-in, nothing to end).
+ */
+export function samlTarget(binding: SloBinding) {
+  return (m: ClientMetadata, app: SessionClient) => {
+    const service = m.saml?.single_logout_services?.find((s) => s.binding === binding);
+    return service && app.name_id ? { target: service.location, include_sid: true, name_id: app.name_id } : undefined;
+  };
+}
+
+/** Short names of SAML status URNs, for the admin's and the person's reading. */
+export const shortStatus = (urn: string) => urn.replace('urn:oasis:names:tc:SAML:2.0:status:', '');

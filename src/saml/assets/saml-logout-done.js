@@ -1,0 +1,6 @@
+// In the logout page's frame, after an SP's LogoutResponse reached Adieu (saml/endpoints/slo.ts):
+// tells the page, which only counts such a message from Adieu's own origin.
+const result = document.getElementById('saml-logout-result');
+if (result && window.parent !== window) {
+  window.parent.postMessage({ type: 'adieu:logout', status: result.dataset.status }, location.origin);
+}

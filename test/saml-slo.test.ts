@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { api, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
+import { LogoutReceiver } from '../harness/logout-receiver.ts';
+import { signIn } from '../harness/rp.ts';
+import { nodeSamlSp, samlSignIn, type NodeSamlSp } from '../harness/saml-sp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { waitFor } from '../harness/wait.ts';
+import { decodeRedirectMessage } from '../src/saml/bindings.ts';
+import { readLogoutResponse } from '../src/saml/messages.ts';
+import { parseXml } from '../src/saml/xml.ts';
+
+/** The LogoutResponse in a Redirect-binding URL, as Adieu's own reader sees it. */
+function logoutResponseIn(url: URL) {
+  return readLogoutResponse(parseXml(decodeRedirectMessage(url.searchParams.get('SAMLResponse')!)).documentElement!);
+}
+
+describe('SAML Single Logout started by an SP', () => {
+  let idp: TestIdp;
+  let sp: NodeSamlSp;
+  let receiver: LogoutReceiver;
+
+  before(async () => {
+    sp = await nodeSamlSp('helpdesk');
+    const port = (await import('../harness/idp.ts')).freePort;
+    const idpPort = await port();
+    receiver = await new LogoutReceiver(`http://localhost:${idpPort}`).start();
+    idp = await startIdp({
+      port: idpPort,
+      logout: { backchannel: { initial_backoff_ms: 60_000 } },
+      clients: [
+        testClient('app1', { backchannel_logout_uri: receiver.url('app1') }),
+        testClient('down', { backchannel_logout_uri: receiver.url('down') }),
+        sp.registration(),
+      ],
+    });
+  });
+  after(async () => {
+    await idp.close();
+    await receiver.stop();
+  });
+
+  /** Mary signed in to the OIDC apps named, then to the SAML SP (silently). */
+  async function signedIn(apps: string[]) {
+    const ua = new UserAgent();
+    for (const app of apps) await signIn(ua, idp.issuer, testClient(app));
+    const saml = await sp.saml(idp.issuer);
+    const { profile } = await samlSignIn(ua, saml);
+    return { ua, saml, profile };
+  }
+
+  /** Follows the SP's logout URL through the logout page to where Adieu sends the browser back. */
+  async function spLogout(ua: UserAgent, url: string, waitForDeliveries: () => Promise<unknown>) {
+    const page = await ua.follow(url);
+    assert.match(page.url, /\/logout\/[^/]+\?token=/, `expected the logout page, got ${page.url}`);
+    await waitForDeliveries();
+    const { id, token } = /\/logout\/(?<id>[^/?]+)\?token=(?<token>[^&]+)/.exec(page.url)!.groups!;
+    const back = await ua.follow(`${idp.issuer}/logout/${id}/continue?token=${token}`, {}, (u) => u.href.startsWith(sp.slo));
+    return { logoutId: id!, back: new URL(back.url) };
+  }
+
+  test('an SP LogoutRequest ends the session, reaches the OIDC app by back-channel, and the SP gets Success', async () => {
+    const { ua, saml, profile } = await signedIn(['app1']);
+    const before = receiver.count('app1');
+    const { logoutId, back } = await spLogout(ua, await saml.getLogoutUrlAsync(profile, 'after-logout', {}), () => waitFor(() => receiver.acknowledged('app1') > before, 10_000, 'app1 back-channel'));
+    const validated = await saml.validateRedirectAsync(Object.fromEntries(back.searchParams), back.search.slice(1));
+    assert.equal(validated.loggedOut, true);
+    assert.equal(back.searchParams.get('RelayState'), 'after-logout');
+    const response = logoutResponseIn(back);
+    assert.equal(response.status, 'urn:oasis:names:tc:SAML:2.0:status:Success');
+    assert.equal(response.subStatus, undefined);
+    const logout = (await api(idp.issuer, `/logouts/${logoutId}`)).body;
+    assert.equal(logout.trigger, 'saml_logout');
+    assert.deepEqual(logout.deliveries.map((d: any) => [d.client_id, d.channel, d.status]), [['app1', 'backchannel', 'delivered'], ['helpdesk', 'initiator', 'confirmed']]);
+    // the browser's session is gone: signing in again asks for the password
+    assert.equal((await samlSignIn(ua, saml)).passwordPrompted, true);
+  });
+
+  test('when another application was not reached, the SP gets Success with the sub-status PartialLogout', async () => {
+    receiver.behaviours.set('down', { kind: 'error', status: 503, body: 'down for maintenance' });
+    const { ua, saml, profile } = await signedIn(['down']);
+    const { back } = await spLogout(ua, await saml.getLogoutUrlAsync(profile, '', {}), () => waitFor(() => receiver.count('down') > 0, 10_000, 'the failing back-channel attempt'));
+    const response = logoutResponseIn(back);
+    assert.equal(response.status, 'urn:oasis:names:tc:SAML:2.0:status:Success');
+    assert.equal(response.subStatus, 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
+  });
+
+  test('an unsigned LogoutRequest is refused while the SP must sign (want_requests_signed), and the session lives on', async () => {
+    const { ua, saml, profile } = await signedIn([]);
+    const unsignedSaml = await sp.saml(idp.issuer);
+    (unsignedSaml.options as { privateKey?: string }).privateKey = undefined;
+    const refused = await ua.follow(await unsignedSaml.getLogoutUrlAsync(profile, '', {}));
+    assert.equal(refused.response.status, 400);
+    assert.match(refused.body, /must sign its messages/);
+    assert.equal((await samlSignIn(ua, saml)).passwordPrompted, false);
+  });
+
+  test('a replayed LogoutRequest is refused', async () => {
+    const { ua, saml, profile } = await signedIn([]);
+    const url = await saml.getLogoutUrlAsync(profile, '', {});
+    const first = await ua.follow(url, {}, (u) => u.href.startsWith(sp.slo));
+    assert.equal(logoutResponseIn(new URL(first.url)).status, 'urn:oasis:names:tc:SAML:2.0:status:Success');
+    const replay = await new UserAgent().follow(url);
+    assert.equal(replay.response.status, 400);
+    assert.match(replay.body, /already received/);
+  });
+});
