@@ -47,9 +47,14 @@ export function parseXml(text: string, maxBytes = MAX_MESSAGE_BYTES): Document {
   if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new SamlError(`message larger than ${maxBytes} bytes`);
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new SamlError('message carries a DTD (DOCTYPE/ENTITY), which SAML never uses');
   const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level, message) => { if (level !== 'warning') errors.push(message); },
-  }).parseFromString(text, 'text/xml');
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => { if (level !== 'warning') errors.push(message); },
+    }).parseFromString(text, 'text/xml');
+  } catch (err) {
+    throw new SamlError(`message is not well-formed XML: ${(err as Error).message}`);
+  }
   if (errors.length || !doc.documentElement) throw new SamlError(`message is not well-formed XML: ${errors[0] ?? 'no document element'}`);
   if (doc.doctype) throw new SamlError('message carries a DTD (DOCTYPE), which SAML never uses');
   return doc;
