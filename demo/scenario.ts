@@ -4,6 +4,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { startAdieu, type AdieuServer } from '../src/server.ts';
 import { startDemoApp, type DemoApp } from './app/server.ts';
 import { startLogoutApp } from './logout-app/server.ts';
+import { startSamlApp, type SamlApp } from './saml-app/server.ts';
 
 /** The reference document's three applications, with its client ids. */
 export const DOCUMENT_APPS = [
@@ -12,6 +13,9 @@ export const DOCUMENT_APPS = [
   { key: 'timesheets', clientId: 'h2NE1kxhzzFgLpNBvcCuyefjfwFVGx49', name: 'Timesheet SaaS', tagline: 'Log your hours', accent: '#047857' },
 ] as const;
 
+/** The SAML application: Mary's sign-out reaches it as it reaches the OIDC ones. */
+export const SAML_APP = { clientId: 'fabrikam-helpdesk', name: 'Fabrikam Helpdesk', tagline: 'Tickets for IT and facilities', accent: '#b45309' } as const;
+
 export const DEMO_USER = { username: 'mary@fabrikamcorp.com', password: 'Fabrikam-Demo-2026', name: 'Mary' };
 export const LOGOUT_APP_CLIENT_ID = 'fabrikam-logout';
 
@@ -19,7 +23,7 @@ export const LOGOUT_APP_CLIENT_ID = 'fabrikam-logout';
 export type IdpChannel = 'backchannel' | 'frontchannel' | 'none';
 
 export interface ScenarioOptions {
-  /** IdP = base, FabrikamAD = base+1, logout app = base+100, applications = base+101.. */
+  /** IdP = base, FabrikamAD = base+1, logout app = base+100, OIDC applications = base+101..103, SAML application = base+104 */
   basePort: number;
   dataDir: string;
   /** Storage for the IdP; SQLite files under dataDir by default. */
@@ -43,6 +47,7 @@ export interface Scenario {
   fabrikam: AdieuServer;
   logoutApp: { url: string; close(): Promise<void> };
   apps: Record<string, DemoApp & { clientId: string; name: string }>;
+  samlApp: SamlApp;
   urls: { idp: string; fabrikam: string; logoutApp: string };
   close(): Promise<void>;
 }
@@ -70,6 +75,9 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
     users: [{ username: DEMO_USER.username, email: DEMO_USER.username, name: DEMO_USER.name, password: DEMO_USER.password }],
   }, {}), { logger: logger.child({ instance: 'fabrikam-ad' }) });
 
+  // the SAML application first: its registration carries the certificate it signs with
+  const samlApp = await startSamlApp({ ...SAML_APP, port: o.basePort + 104, issuer: idpUrl });
+
   const idp = await startAdieu(parseConfig({
     issuer: idpUrl, port: o.basePort, log_level: o.logLevel ?? 'warn',
     storage: o.storage ?? { kind: 'sqlite', path: join(o.dataDir, 'adieu.db') },
@@ -93,6 +101,7 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
         client_id: LOGOUT_APP_CLIENT_ID, client_name: 'Fabrikam sign-out', token_endpoint_auth_method: 'none',
         redirect_uris: [`${logoutUrl}/`], web_origins: [logoutUrl], allowed_logout_urls: [`${logoutUrl}/done`],
       },
+      samlApp.registration,
     ],
   }, {}), { logger: logger.child({ instance: 'adieu' }) });
 
@@ -114,10 +123,11 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
   }
 
   return {
-    idp, fabrikam, logoutApp, apps,
+    idp, fabrikam, logoutApp, apps, samlApp,
     urls: { idp: idpUrl, fabrikam: fabrikamUrl, logoutApp: logoutUrl },
     async close() {
       for (const app of Object.values(apps)) await app.close();
+      await samlApp.close();
       await logoutApp.close();
       await idp.close();
       await fabrikam.close();

@@ -1,7 +1,7 @@
 // npm start: the reference document's whole system on this machine, on the embedded storage.
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEMO_USER, DOCUMENT_APPS, startScenario, type IdpChannel } from './scenario.ts';
+import { DEMO_USER, DOCUMENT_APPS, SAML_APP, startScenario, type IdpChannel } from './scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,7 +13,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(`npm start [-- --base-port N] [--data-dir DIR] [--channel backchannel|frontchannel|none]
-  Ports: IdP N, FabrikamAD N+1, sign-out app N+100, applications N+101..N+103 (default N=3000).
+  Ports: IdP N, FabrikamAD N+1, sign-out app N+100, applications N+101..N+103, SAML application N+104 (default N=3000).
   --channel: how the IdP itself signs the applications out at logout (besides the sign-out app).`);
   process.exit(0);
 }
@@ -31,6 +31,7 @@ const ms = Math.round(performance.now() - started);
 const line = (url: string, what: string) => console.log(`  ${url.padEnd(24)} ${what}`);
 console.log(`\nAdieu demo ready in ${ms} ms: Fabrikam's single sign-on and single sign-out.\n`);
 for (const [key, app] of Object.entries(scenario.apps)) line(app.url, `${app.name}: ${DOCUMENT_APPS.find((a) => a.key === key)!.tagline}`);
+line(scenario.samlApp.url, `${SAML_APP.name}: ${SAML_APP.tagline} (a SAML 2.0 application)`);
 line(scenario.urls.logoutApp, 'Single-logout application (where each app\'s Sign-out button goes)');
 line(scenario.urls.idp, 'Adieu, the identity provider (admin API token: demo-admin-token-change-me)');
 line(scenario.urls.fabrikam, 'FabrikamAD, the upstream enterprise directory (the document\'s ADFS)');

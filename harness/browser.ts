@@ -50,11 +50,11 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A base port whose scenario ports (base, +1, +100..+103) are all free right now. */
+/** A base port whose scenario ports (base, +1, +100..+104) are all free right now. */
 export async function freeBasePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [base, base + 1, base + 100, base + 101, base + 102, base + 103];
+    const ports = [base, base + 1, base + 100, base + 101, base + 102, base + 103, base + 104];
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
   throw new Error('no free port range found');

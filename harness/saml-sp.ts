@@ -1,6 +1,7 @@
 // A SAML service provider nobody here wrote: @node-saml/node-saml (what passport-saml apps run),
 // registered at an Adieu as a client, driven over HTTP by a UserAgent.
-import { SAML, ValidateInResponseTo, type Profile } from '@node-saml/node-saml';
+import type { Profile, SAML } from '@node-saml/node-saml';
+import { nodeSamlFor } from '../demo/saml-app/node-saml.ts';
 import { generateSigningCredentials } from '../src/saml/idp-credentials.ts';
 import type { SigningCredentials } from '../src/saml/signature.ts';
 import { PASSWORD } from './idp.ts';
@@ -41,26 +42,7 @@ export async function nodeSamlSp(client_id: string, base = `http://localhost:9/$
         ...extra,
       },
     }),
-    async saml(issuer: string) {
-      const metadata = await (await fetch(`${issuer}/samlp/metadata/${client_id}`)).text();
-      const idpCert = /<ds:X509Certificate>([^<]+)</.exec(metadata)![1]!;
-      return new SAML({
-        entryPoint: `${issuer}/samlp/${client_id}`,
-        logoutUrl: `${issuer}/samlp/${client_id}/logout`,
-        issuer: sp.entity_id,
-        callbackUrl: sp.acs,
-        idpCert,
-        privateKey: credentials.private_key_pem,
-        publicCert: credentials.certificate_pem,
-        signatureAlgorithm: 'sha256',
-        identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-        audience: sp.entity_id,
-        wantAssertionsSigned: true,
-        wantAuthnResponseSigned: true,
-        validateInResponseTo: ValidateInResponseTo.never,
-        disableRequestedAuthnContext: true,
-      });
-    },
+    saml: (issuer: string) => nodeSamlFor({ issuer, clientId: client_id, entityId: sp.entity_id, acs: sp.acs, credentials, nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' }),
   };
   return sp;
 }

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { api } from '../../harness/idp.ts';
+import type { Scenario } from '../../demo/scenario.ts';
+import { scenario, signInTo } from './scenario-helpers.ts';
+
+const ADMIN = 'demo-admin-token-change-me'; // the demo's (scenario.ts)
+
+async function latestLogout(idpUrl: string) {
+  const [latest] = (await api(idpUrl, '/logouts', { token: ADMIN })).body.logouts;
+  return (await api(idpUrl, `/logouts/${latest.id}`, { token: ADMIN })).body;
+}
+
+/** Signs in to the SAML application (silently: Mary already has an SSO session). */
+async function signInToHelpdesk(page: Page, s: Scenario) {
+  await page.goto(s.samlApp.url);
+  await page.click('#sign-in');
+  await page.waitForURL(`${s.samlApp.url}/`);
+  assert.match(await page.textContent('#status') ?? '', /Signed in as mary@fabrikamcorp.com/);
+}
+
+describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Helpdesk on node-saml)', () => {
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let s: Scenario;
+  before(async () => {
+    browser = await launchBrowser();
+    s = await scenario();
+  });
+  after(async () => {
+    await s?.close();
+    await browser?.close();
+  });
+
+  async function inContext(name: string, fn: (ctx: BrowserContext) => Promise<void>) {
+    const ctx = await browser.browser.newContext();
+    try {
+      await withScreenshots(ctx, name, () => fn(ctx));
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  it('an OIDC sign-out reaches the SAML app in a frame, confirmed only by its LogoutResponse', async () => {
+    await inContext('saml-frontchannel', async (ctx) => {
+      const page = await ctx.newPage();
+      await signInTo(page, s, 'jwt');
+      await signInToHelpdesk(page, s);
+      const returnTo = `${s.apps.jwt!.url}/`;
+      await page.goto(`${s.urls.idp}/v2/logout?client_id=${s.apps.jwt!.clientId}&returnTo=${encodeURIComponent(returnTo)}`, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('body[data-finished="ok"]', { timeout: 15_000 });
+      const helpdesk = await page.$eval('#apps li:nth-child(2)', (li) => [li.querySelector('.name')!.textContent, li.className, li.querySelector('.state')!.textContent]);
+      assert.deepEqual(helpdesk, ['Fabrikam Helpdesk', 'ok', 'signed out (confirmed)']);
+      await page.screenshot({ path: new URL('../../test-artifacts/saml-logout-page.png', import.meta.url).pathname });
+      const record = await latestLogout(s.urls.idp);
+      assert.deepEqual(record.deliveries.map((d: any) => [d.client_name, d.channel, d.status]), [
+        ['JWT Debugger', 'backchannel', 'delivered'],
+        ['Fabrikam Helpdesk', 'saml_redirect', 'confirmed'],
+      ]);
+      assert.equal(s.samlApp.sessions.size, 0, 'the LogoutRequest ended the Helpdesk session');
+      await page.waitForURL(returnTo, { timeout: 15_000 });
+    });
+  });
+
+  it("the SAML app's own Sign-out signs Mary out of the OIDC apps too, and comes back to it", async () => {
+    await inContext('saml-sp-initiated', async (ctx) => {
+      const page = await ctx.newPage();
+      await signInTo(page, s, 'timesheets');
+      await signInToHelpdesk(page, s);
+      await page.click('#sign-out');
+      await page.waitForURL(`${s.samlApp.url}/`, { timeout: 20_000 });
+      assert.equal(await page.textContent('#status'), 'You are not signed in');
+      const record = await latestLogout(s.urls.idp);
+      assert.equal(record.trigger, 'saml_logout');
+      assert.deepEqual(record.deliveries.map((d: any) => [d.client_name, d.channel, d.status]), [
+        ['Timesheet SaaS', 'backchannel', 'delivered'],
+        ['Fabrikam Helpdesk', 'initiator', 'confirmed'],
+      ]);
+      assert.equal(s.apps.timesheets!.sessions.size, 0);
+    });
+  });
+});
