@@ -18,10 +18,13 @@ function logoutResponseIn(url: URL) {
 describe('SAML Single Logout started by an SP', () => {
   let idp: TestIdp;
   let sp: NodeSamlSp;
+  let broken: NodeSamlSp;
   let receiver: LogoutReceiver;
 
   before(async () => {
     sp = await nodeSamlSp('helpdesk');
+    broken = await nodeSamlSp('broken');
+    const deadPort = await (await import('../harness/idp.ts')).freePort();
     const port = (await import('../harness/idp.ts')).freePort;
     const idpPort = await port();
     receiver = await new LogoutReceiver(`http://localhost:${idpPort}`).start();
@@ -32,6 +35,8 @@ describe('SAML Single Logout started by an SP', () => {
         testClient('app1', { backchannel_logout_uri: receiver.url('app1') }),
         testClient('down', { backchannel_logout_uri: receiver.url('down') }),
         sp.registration(),
+        // a SAML SP whose SOAP logout service is down (nothing listens there)
+        broken.registration({ single_logout_services: [{ binding: 'SOAP', location: `http://127.0.0.1:${deadPort}/soap` }] }),
       ],
     });
   });
@@ -50,11 +55,11 @@ describe('SAML Single Logout started by an SP', () => {
   }
 
   /** Follows the SP's logout URL through the logout page to where Adieu sends the browser back. */
-  async function spLogout(ua: UserAgent, url: string, waitForDeliveries: () => Promise<unknown>) {
+  async function spLogout(ua: UserAgent, url: string, waitForDeliveries: (logoutId: string) => Promise<unknown>) {
     const page = await ua.follow(url);
     assert.match(page.url, /\/logout\/[^/]+\?token=/, `expected the logout page, got ${page.url}`);
-    await waitForDeliveries();
     const { id, token } = /\/logout\/(?<id>[^/?]+)\?token=(?<token>[^&]+)/.exec(page.url)!.groups!;
+    await waitForDeliveries(id!);
     const back = await ua.follow(`${idp.issuer}/logout/${id}/continue?token=${token}`, {}, (u) => u.href.startsWith(sp.slo));
     return { logoutId: id!, back: new URL(back.url) };
   }
@@ -83,6 +88,18 @@ describe('SAML Single Logout started by an SP', () => {
     const response = logoutResponseIn(back);
     assert.equal(response.status, 'urn:oasis:names:tc:SAML:2.0:status:Success');
     assert.equal(response.subStatus, 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
+  });
+
+  test('when a SAML SP cannot be reached by SOAP, the SP that asked gets PartialLogout and the admin sees why', async () => {
+    const { ua, saml, profile } = await signedIn([]);
+    await samlSignIn(ua, await broken.saml(idp.issuer));
+    const brokenDelivery = async (logoutId: string) => (await api(idp.issuer, `/logouts/${logoutId}`)).body.deliveries.find((d: any) => d.client_id === 'broken');
+    const { logoutId, back } = await spLogout(ua, await saml.getLogoutUrlAsync(profile, '', {}), (id) => waitFor(async () => (await brokenDelivery(id))?.last_error, 10_000, 'the failed SOAP attempt'));
+    const delivery = await brokenDelivery(logoutId);
+    assert.equal(delivery.channel, 'saml_soap');
+    assert.match(delivery.last_error, /ECONNREFUSED/);
+    assert.ok(['retrying', 'delivering'].includes(delivery.status), delivery.status);
+    assert.equal(logoutResponseIn(back).subStatus, 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
   });
 
   test('an unsigned LogoutRequest is refused while the SP must sign (want_requests_signed), and the session lives on', async () => {

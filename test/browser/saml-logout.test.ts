@@ -49,9 +49,9 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
       await signInToHelpdesk(page, s);
       const returnTo = `${s.apps.jwt!.url}/`;
       await page.goto(`${s.urls.idp}/v2/logout?client_id=${s.apps.jwt!.clientId}&returnTo=${encodeURIComponent(returnTo)}`, { waitUntil: 'domcontentloaded' });
-      await page.waitForSelector('body[data-finished="ok"]', { timeout: 15_000 });
-      const helpdesk = await page.$eval('#apps li:nth-child(2)', (li) => [li.querySelector('.name')!.textContent, li.className, li.querySelector('.state')!.textContent]);
-      assert.deepEqual(helpdesk, ['Fabrikam Helpdesk', 'ok', 'signed out (confirmed)']);
+      await page.waitForSelector('body[data-finished]', { timeout: 15_000 });
+      const lines = await page.$$eval('#apps li', (lis) => lis.map((li) => [li.querySelector('.name')!.textContent, li.className, li.querySelector('.state')!.textContent]));
+      assert.deepEqual(lines, [['JWT Debugger', 'ok', 'signed out'], ['Fabrikam Helpdesk', 'ok', 'signed out (confirmed)']]);
       await page.screenshot({ path: new URL('../../test-artifacts/saml-logout-page.png', import.meta.url).pathname });
       const record = await latestLogout(s.urls.idp);
       assert.deepEqual(record.deliveries.map((d: any) => [d.client_name, d.channel, d.status]), [
