@@ -178,6 +178,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
           await new Promise<void>((resolve) => s.close(() => resolve()));
         }
         await propagation.stop();
+        await saml.close();
         await storage.close();
       },
     };

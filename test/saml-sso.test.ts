@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startIdp, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
-import { nodeSamlSp, samlSignIn, type NodeSamlSp } from '../harness/saml-sp.ts';
+import { nodeSamlSp, postedFields, samlSignIn, type NodeSamlSp } from '../harness/saml-sp.ts';
+import { signEnveloped } from '../src/saml/signature.ts';
 import { UserAgent } from '../harness/user-agent.ts';
 import { testClient } from '../harness/idp.ts';
 
@@ -38,5 +39,52 @@ describe('SAML single sign-on', () => {
     assert.equal(recorded.sid, profile.sessionIndex);
     assert.deepEqual(recorded.name_id, { value: 'mary@fabrikamcorp.com', format: 'email' });
     assert.equal(session!.last_used_client_id, 'helpdesk');
+  });
+
+  /** POSTs an AuthnRequest (HTTP-POST binding) as the SP would, signed with its key unless told otherwise. */
+  async function postAuthnRequest(xmlText: string) {
+    const res = await fetch(`${idp.issuer}/samlp/helpdesk`, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLRequest: Buffer.from(xmlText).toString('base64') }),
+    });
+    return { status: res.status, body: await res.text() };
+  }
+  const authnRequest = (extra = '') => `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${idp.issuer}/samlp/helpdesk"><saml:Issuer>${sp.entity_id}</saml:Issuer>${extra}</samlp:AuthnRequest>`;
+
+  test('a signed AuthnRequest over POST is accepted; unsigned, or breaking the schema, or carrying a DTD, it is refused with a page', async () => {
+    const ok = await postAuthnRequest(signEnveloped(authnRequest(), sp.credentials));
+    assert.equal(ok.status, 302, ok.body.slice(0, 300));
+    const unsigned = await postAuthnRequest(authnRequest());
+    assert.equal(unsigned.status, 400);
+    assert.match(unsigned.body, /must sign its messages/);
+    const offSchema = await postAuthnRequest(signEnveloped(authnRequest('<saml:Audience>x</saml:Audience>'), sp.credentials));
+    assert.equal(offSchema.status, 400);
+    assert.match(offSchema.body, /does not follow the SAML 2\.0 schema/);
+    const xxe = await postAuthnRequest(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>${authnRequest('<saml:Subject><saml:NameID>&amp;x;</saml:NameID></saml:Subject>')}`);
+    assert.equal(xxe.status, 400);
+    assert.match(xxe.body, /DTD/);
+  });
+
+  test('an AuthnRequest naming an assertion consumer URL that is not registered is refused: no assertion goes there', async () => {
+    const res = await postAuthnRequest(signEnveloped(authnRequest().replace('Version="2.0"', 'Version="2.0" AssertionConsumerServiceURL="https://evil.example/acs"'), sp.credentials));
+    assert.equal(res.status, 400);
+    assert.match(res.body, /is not registered for this application/);
+  });
+
+  test('ForceAuthn asks for the password even with a live session; IsPassive without one answers NoPassive', async () => {
+    const ua = new UserAgent();
+    const saml = await sp.saml(idp.issuer);
+    await samlSignIn(ua, saml);
+    (saml.options as { forceAuthn?: boolean }).forceAuthn = true;
+    assert.equal((await samlSignIn(ua, saml)).passwordPrompted, true);
+    const passive = await sp.saml(idp.issuer);
+    (passive.options as { passive?: boolean }).passive = true;
+    const page = await new UserAgent().follow(await passive.getAuthorizeUrlAsync('', undefined, {}));
+    const { fields } = postedFields(page);
+    const xmlText = Buffer.from(fields.SAMLResponse!, 'base64').toString();
+    assert.match(xmlText, /StatusCode Value="urn:oasis:names:tc:SAML:2\.0:status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2\.0:status:NoPassive"/);
+    // node-saml reads NoPassive as "nobody signed in" (profile null), as SAML profiles §4.1.4.2 intends
+    assert.equal((await passive.validatePostResponseAsync(fields)).profile, null);
   });
 });

@@ -11,6 +11,7 @@ import { displayName } from '../users/accounts.ts';
 import { decodePostMessage, decodeRedirectMessage, postDocument, redirectUrl, sendPostDocument, type Param } from './bindings.ts';
 import type { NameId } from './messages.ts';
 import { hasEnvelopedSignature, readRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
+import { SchemaValidator } from './schema.ts';
 import { samlUrls } from './urls.ts';
 import { parseXml, SamlError } from './xml.ts';
 
@@ -56,8 +57,14 @@ export class SamlIdp {
   readonly entityId: string;
   #pairwiseKey: Promise<string> | undefined;
 
+  readonly schema = new SchemaValidator();
+
   constructor(readonly config: AdieuConfig, readonly storage: Storage, readonly credentials: SigningCredentials) {
     this.entityId = config.saml.entity_id ?? `urn:${new URL(config.issuer).host}`;
+  }
+
+  close() {
+    return this.schema.close();
   }
 
   urls(clientId: string) {
@@ -72,12 +79,12 @@ export class SamlIdp {
   }
 
   /**
-   * Reads a message from the Redirect (GET) or POST binding and verifies it: the SP's signature
-   * (required when it wants requests signed), Issuer, Destination, IssueInstant within the
-   * allowed age, and — for requests — an ID never seen before.
+   * Reads a message from the Redirect (GET) or POST binding and verifies it: the SAML 2.0 schema,
+   * the SP's signature (required when it wants requests signed), Issuer and Destination. Callers
+   * check IssueInstant and replay (checkFresh) for requests.
    */
   async receive(ctx: Context, sp: ServiceProvider, endpoint: string): Promise<Received> {
-    const received = ctx.method === 'GET' ? this.#fromRedirect(ctx.querystring, sp) : await this.#fromPost(ctx, sp);
+    const received = ctx.method === 'GET' ? await this.#fromRedirect(ctx.querystring, sp) : await this.#fromPost(ctx, sp);
     const root = received.root;
     const issuer = root.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Issuer')[0];
     if (!issuer || issuer.parentNode !== root || issuer.textContent?.trim() !== sp.sp.entity_id) {
@@ -89,9 +96,11 @@ export class SamlIdp {
     return received;
   }
 
-  #fromRedirect(rawQuery: string, sp: ServiceProvider): Received {
+  async #fromRedirect(rawQuery: string, sp: ServiceProvider): Promise<Received> {
     const q = readRedirectQuery(rawQuery);
-    const root = parseXml(decodeRedirectMessage(q.message)).documentElement!;
+    const text = decodeRedirectMessage(q.message);
+    const root = parseXml(text).documentElement!;
+    await this.schema.validate(text);
     if (q.signed) verifyRedirectSignature(q.signed, sp.sp.signing_certificates ?? []);
     else if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
     return { root, param: q.param, binding: 'HTTP-Redirect', relayState: q.relayState, signed: !!q.signed };
@@ -101,7 +110,10 @@ export class SamlIdp {
     const form = await readForm(ctx, 128 * 1024);
     const param: Param | undefined = form.SAMLRequest !== undefined ? 'SAMLRequest' : form.SAMLResponse !== undefined ? 'SAMLResponse' : undefined;
     if (!param || (form.SAMLRequest !== undefined && form.SAMLResponse !== undefined)) throw new SamlError('the form must carry one SAMLRequest or SAMLResponse');
-    const { root, signed } = this.verifiedMessage(sp, decodePostMessage(form[param]!));
+    const text = decodePostMessage(form[param]!);
+    parseXml(text); // a DTD or garbage is refused before the schema validator sees it
+    await this.schema.validate(text);
+    const { root, signed } = this.verifiedMessage(sp, text);
     return { root, param, binding: 'HTTP-POST', relayState: form.RelayState, signed };
   }
 
