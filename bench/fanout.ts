@@ -17,34 +17,47 @@ import { startFloorPipeline } from './floor.ts';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 
-async function startReceiver(serviceMs = 0) {
+export async function startReceiver(serviceMs = 0) {
   const child = fork(new URL('./receiver.mjs', import.meta.url), [String(serviceMs)], { stdio: 'ignore' });
   const [{ port }] = await once(child, 'message') as [{ port: number }];
   return { child, url: (id: string) => `http://127.0.0.1:${port}/bcl/${id}`, stop: () => child.kill() };
 }
 
-/** An SSO session signed in to `clients` (written directly: sign-in is not what is measured). */
-async function session(adieu: AdieuServer, uid: string, clients: string[]) {
+/** An SSO session signed in to `clients` (written directly: sign-in is not what is measured); SAML SPs get a NameID. */
+export async function session(adieu: AdieuServer, uid: string, clients: string[], options: { saml?: boolean } = {}) {
   const now = Math.floor(Date.now() / 1000);
   const record: SsoSessionRecord = {
     uid, account_id: 'bench-user', username: 'mary@fabrikamcorp.com', connection: { name: 'Username-Password-Authentication', strategy: 'auth0' },
-    clients: clients.map((client_id, i) => ({ client_id, sid: `${uid}-sid-${i}`, first_at: now, last_at: now })),
+    clients: clients.map((client_id, i) => ({
+      client_id, sid: `${uid}-sid-${i}`, first_at: now, last_at: now,
+      ...(options.saml ? { name_id: { value: 'mary@fabrikamcorp.com', format: 'email' as const } } : {}),
+    })),
     last_used_client_id: clients.at(-1)!, upstream: null, created_at: now, updated_at: now, expires_at: now + 3600,
   };
   await adieu.storage.saveSsoSession(record);
 }
 
-async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number) {
+export async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number, options: { saml?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'));
   const port = await freePort();
   const config = parseConfig({
     issuer: `http://localhost:${port}`, port, log_level: 'silent',
     storage: { kind: 'sqlite', path: join(dir, 'adieu.db') },
     logout: { backchannel: { concurrency, poll_interval_ms: 200 } },
-    clients: Array.from({ length: apps }, (_, i) => ({
-      client_id: `app${i}`, client_secret: `app${i}-secret-0123456789`, redirect_uris: [`http://localhost:9/app${i}/cb`],
-      backchannel_logout_uri: receiverUrl(`app${i}`), backchannel_logout_session_required: true,
-    })),
+    clients: Array.from({ length: apps }, (_, i) => (options.saml
+      ? {
+        // SAML SPs reached by SOAP; unsigned answers, so the receiver's cost is not the IdP's
+        client_id: `app${i}`,
+        saml: {
+          entity_id: `urn:bench:sp:app${i}`, want_requests_signed: false,
+          assertion_consumer_services: [{ binding: 'HTTP-POST', location: `http://localhost:9/app${i}/acs` }],
+          single_logout_services: [{ binding: 'SOAP', location: receiverUrl(`app${i}`).replace('/bcl/', '/soap/') }],
+        },
+      }
+      : {
+        client_id: `app${i}`, client_secret: `app${i}-secret-0123456789`, redirect_uris: [`http://localhost:9/app${i}/cb`],
+        backchannel_logout_uri: receiverUrl(`app${i}`), backchannel_logout_session_required: true,
+      })),
   }, {});
   const adieu = await startAdieu(config, { logger: pino({ level: 'silent' }) });
   return { adieu, async close() { await adieu.close(); rmSync(dir, { recursive: true, force: true }); } };
@@ -56,7 +69,7 @@ async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, 
  * means for the bare POSTs too), `ms` to every outcome recorded and the logouts completed;
  * `afterCommitMs` from the outbox commit to the last answer.
  */
-async function logoutAndWait(adieu: AdieuServer, uids: string[]) {
+export async function logoutAndWait(adieu: AdieuServer, uids: string[]) {
   const latencies: number[] = [];
   let committedAt = 0;
   let acknowledgedAt = 0;

@@ -1,6 +1,7 @@
 // npm run bench: every benchmark reports ratios against a baseline measured in the same run.
 import { createTestDatabase } from '../harness/pg.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
+import { benchSamlSso, benchSoapFanout } from './saml.ts';
 import { benchSilentLogin } from './silent-login.ts';
 
 const only = process.argv[2];
@@ -19,5 +20,9 @@ if (!only || only === 'login') {
   } finally {
     await pg.drop();
   }
+}
+if (!only || only === 'saml') {
+  results.push(await benchSoapFanout());
+  results.push(await benchSamlSso());
 }
 for (const r of results) console.log(JSON.stringify(r));

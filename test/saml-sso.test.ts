@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { startIdp, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { nodeSamlSp, postedFields, samlSignIn, type NodeSamlSp } from '../harness/saml-sp.ts';
-import { signEnveloped } from '../src/saml/signature.ts';
+import { signEnveloped } from '../harness/xml-sign.ts';
 import { UserAgent } from '../harness/user-agent.ts';
 import { testClient } from '../harness/idp.ts';
 

@@ -1,7 +1,8 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import type { Context } from 'koa';
 import { html, page, PAGE_CSP } from '../http/html.ts';
-import { signEnveloped, signRedirectQuery, type SigningCredentials } from './signature.ts';
+import type { XmlSigner } from './signer.ts';
+import { renderCanonical, type XmlElement } from './xml-writer.ts';
 import { MAX_MESSAGE_BYTES, SamlError } from './xml.ts';
 
 // HTTP-Redirect (bindings §3.4) and HTTP-POST (§3.5): how a message travels through the browser.
@@ -25,21 +26,19 @@ export function decodePostMessage(value: string): string {
 export type Param = 'SAMLRequest' | 'SAMLResponse';
 
 /** A Redirect-binding URL carrying `message`, signed over the query (§3.4.4.1). */
-export function redirectUrl(location: string, param: Param, message: string, relayState: string | undefined, credentials: SigningCredentials): string {
-  const encoded = deflateRawSync(Buffer.from(message, 'utf8')).toString('base64');
-  return `${location}${location.includes('?') ? '&' : '?'}${signRedirectQuery(param, encoded, relayState, credentials)}`;
+export function redirectUrl(location: string, param: Param, message: XmlElement, relayState: string | undefined, signer: XmlSigner): string {
+  return `${location}${location.includes('?') ? '&' : '?'}${signer.redirectQuery(param, message, relayState)}`;
 }
 
 /**
  * A POST-binding page: the message (signed in place, §3.5.5.2), in a form the browser submits at
  * once; without JavaScript the person presses Continue.
  */
-export function postDocument(location: string, param: Param, message: string, relayState: string | undefined, credentials: SigningCredentials, options: { alreadySigned?: boolean } = {}): string {
-  const signed = options.alreadySigned ? message : signEnveloped(message, credentials);
+export function postDocument(location: string, param: Param, signed: XmlElement, relayState: string | undefined): string {
   return page('Continue', html`
     <h1>Continuing…</h1>
     <form method="post" action="${location}" id="saml-post">
-      <input type="hidden" name="${param}" value="${Buffer.from(signed, 'utf8').toString('base64')}">
+      <input type="hidden" name="${param}" value="${Buffer.from(renderCanonical(signed), 'utf8').toString('base64')}">
       ${relayState !== undefined ? html`<input type="hidden" name="RelayState" value="${relayState}">` : ''}
       <noscript><p>JavaScript is off: press Continue to go on.</p></noscript>
       <button type="submit">Continue</button>

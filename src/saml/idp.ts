@@ -11,6 +11,8 @@ import { displayName } from '../users/accounts.ts';
 import { decodePostMessage, decodeRedirectMessage, postDocument, redirectUrl, sendPostDocument, type Param } from './bindings.ts';
 import type { NameId } from './messages.ts';
 import { hasEnvelopedSignature, readRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
+import { XmlSigner } from './signer.ts';
+import type { XmlElement } from './xml-writer.ts';
 import { SchemaValidator } from './schema.ts';
 import { samlUrls } from './urls.ts';
 import { parseXml, SamlError } from './xml.ts';
@@ -58,9 +60,11 @@ export class SamlIdp {
   #pairwiseKey: Promise<string> | undefined;
 
   readonly schema = new SchemaValidator();
+  readonly signer: XmlSigner;
 
   constructor(readonly config: AdieuConfig, readonly storage: Storage, readonly credentials: SigningCredentials) {
     this.entityId = config.saml.entity_id ?? `urn:${new URL(config.issuer).host}`;
+    this.signer = new XmlSigner(credentials);
   }
 
   close() {
@@ -183,9 +187,12 @@ export class SamlIdp {
     });
   }
 
-  /** Sends a message to an SP through the browser, over the binding its endpoint has. */
-  send(ctx: Context, to: { binding: 'HTTP-Redirect' | 'HTTP-POST'; location: string }, param: Param, message: string, relayState: string | undefined, options: { alreadySigned?: boolean } = {}) {
-    if (to.binding === 'HTTP-Redirect') return ctx.redirect(redirectUrl(to.location, param, message, relayState, this.credentials));
-    sendPostDocument(ctx, postDocument(to.location, param, message, relayState, this.credentials, options));
+  /**
+   * Sends a message to an SP through the browser, over the binding its endpoint has: Redirect
+   * signs the query; POST signs the message itself (unless it is signed already).
+   */
+  async send(ctx: Context, to: { binding: 'HTTP-Redirect' | 'HTTP-POST'; location: string }, param: Param, message: XmlElement, relayState: string | undefined, options: { signed?: boolean } = {}) {
+    if (to.binding === 'HTTP-Redirect') return ctx.redirect(redirectUrl(to.location, param, message, relayState, this.signer));
+    sendPostDocument(ctx, postDocument(to.location, param, options.signed ? message : await this.signer.sign(message), relayState));
   }
 }

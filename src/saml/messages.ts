@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { AUTHN_CONTEXT_PASSWORD, ATTRNAME_FORMAT_BASIC, ATTRNAME_FORMAT_URI, BEARER, NAME_ID_FORMATS, bindingName, type BindingName, type NameIdFormatName } from './names.ts';
-import { signEnveloped, type SigningCredentials } from './signature.ts';
-import { attr, childElements, joinXml, NS, optionalChild, requiredAttr, requiredChild, SamlError, STATUS, textOf, xml, xmlAttr, type SafeXml } from './xml.ts';
+import type { XmlSigner } from './signer.ts';
+import { attr, childElements, NS, optionalChild, requiredAttr, requiredChild, SamlError, STATUS, textOf } from './xml.ts';
+import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
 
-// The SAML 2.0 messages an IdP exchanges (core §3): built as text from escaped templates, read
-// from a DOM that signature.ts has already reduced to what the signature covered.
+// The SAML 2.0 messages an IdP exchanges (core §3): written as canonical XML (xml-writer.ts) and
+// signed by XmlSigner; read from a DOM that signature.ts has already reduced to what the
+// signature covered.
 
 /** An xs:ID: must not start with a digit. */
 export const newMessageId = () => `_${randomBytes(20).toString('hex')}`;
@@ -20,13 +22,14 @@ export interface NameId {
   sp_name_qualifier?: string;
 }
 
-const nameIdXml = (n: NameId) => xml`<saml:NameID Format="${NAME_ID_FORMATS[n.format]}"${xmlAttr('SPNameQualifier', n.sp_name_qualifier)}>${n.value}</saml:NameID>`;
+const nameIdElement = (n: NameId) => el('saml:NameID', { Format: NAME_ID_FORMATS[n.format], SPNameQualifier: n.sp_name_qualifier }, [n.value]);
 
-function statusXml(code: string, subCode?: string, message?: string): SafeXml {
-  return xml`<samlp:Status><samlp:StatusCode Value="${code}">${subCode ? xml`<samlp:StatusCode Value="${subCode}"/>` : ''}</samlp:StatusCode>${message ? xml`<samlp:StatusMessage>${message}</samlp:StatusMessage>` : ''}</samlp:Status>`;
+function statusElement(code: string, subCode?: string, message?: string): XmlElement {
+  return el('samlp:Status', {}, [
+    el('samlp:StatusCode', { Value: code }, [subCode && el('samlp:StatusCode', { Value: subCode })]),
+    message && el('samlp:StatusMessage', {}, [message]),
+  ]);
 }
-
-const PROTOCOL_NS = xml`xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"`;
 
 export interface AssertionInput {
   issuer: string;
@@ -42,54 +45,64 @@ export interface AssertionInput {
   attributes: { name: string; values: string[] }[];
 }
 
-function assertionXml(a: AssertionInput): string {
+function assertionElement(a: AssertionInput): XmlElement {
   const notOnOrAfter = instant(a.now_ms + a.lifetime_s * 1000);
-  return joinXml(xml`<saml:Assertion xmlns:saml="${NS.saml}" ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(a.now_ms)}">`,
-    xml`<saml:Issuer>${a.issuer}</saml:Issuer>`,
-    xml`<saml:Subject>${nameIdXml(a.nameId)}<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData${xmlAttr('InResponseTo', a.inResponseTo)} NotOnOrAfter="${notOnOrAfter}" Recipient="${a.recipient}"/></saml:SubjectConfirmation></saml:Subject>`,
+  return el('saml:Assertion', { ID: newMessageId(), Version: '2.0', IssueInstant: instant(a.now_ms) }, [
+    el('saml:Issuer', {}, [a.issuer]),
+    el('saml:Subject', {}, [
+      nameIdElement(a.nameId),
+      el('saml:SubjectConfirmation', { Method: BEARER }, [
+        el('saml:SubjectConfirmationData', { InResponseTo: a.inResponseTo, NotOnOrAfter: notOnOrAfter, Recipient: a.recipient }),
+      ]),
+    ]),
     // NotBefore a little in the past: an SP's clock running behind must not refuse a fresh assertion
-    xml`<saml:Conditions NotBefore="${instant(a.now_ms - 60_000)}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${a.audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>`,
-    xml`<saml:AuthnStatement AuthnInstant="${instant(a.authnInstant_ms)}" SessionIndex="${a.sessionIndex}"${xmlAttr('SessionNotOnOrAfter', a.sessionNotOnOrAfter_ms && instant(a.sessionNotOnOrAfter_ms))}><saml:AuthnContext><saml:AuthnContextClassRef>${AUTHN_CONTEXT_PASSWORD}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`,
-    (a.attributes.length
-      ? xml`<saml:AttributeStatement>${a.attributes.map((at) => xml`<saml:Attribute Name="${at.name}" NameFormat="${/^[a-z][a-z0-9+.-]*:/i.test(at.name) ? ATTRNAME_FORMAT_URI : ATTRNAME_FORMAT_BASIC}">${at.values.map((v) => xml`<saml:AttributeValue>${v}</saml:AttributeValue>`)}</saml:Attribute>`)}</saml:AttributeStatement>`
-      : ''),
-    '</saml:Assertion>');
+    el('saml:Conditions', { NotBefore: instant(a.now_ms - 60_000), NotOnOrAfter: notOnOrAfter }, [
+      el('saml:AudienceRestriction', {}, [el('saml:Audience', {}, [a.audience])]),
+    ]),
+    el('saml:AuthnStatement', { AuthnInstant: instant(a.authnInstant_ms), SessionIndex: a.sessionIndex, SessionNotOnOrAfter: a.sessionNotOnOrAfter_ms && instant(a.sessionNotOnOrAfter_ms) }, [
+      el('saml:AuthnContext', {}, [el('saml:AuthnContextClassRef', {}, [AUTHN_CONTEXT_PASSWORD])]),
+    ]),
+    a.attributes.length > 0 && el('saml:AttributeStatement', {}, a.attributes.map((at) =>
+      el('saml:Attribute', { Name: at.name, NameFormat: /^[a-z][a-z0-9+.-]*:/i.test(at.name) ? ATTRNAME_FORMAT_URI : ATTRNAME_FORMAT_BASIC },
+        at.values.map((v) => el('saml:AttributeValue', {}, [v]))))),
+  ]);
 }
 
 /**
- * A Response (core §3.3.3) to an AuthnRequest, or unsolicited. Both the assertion and the
+ * A signed Response (core §3.3.3) to an AuthnRequest, or unsolicited. Both the assertion and the
  * response are signed: SPs differ in which one they require.
  */
-export function buildResponse(r: {
+export async function buildResponse(r: {
   issuer: string;
   destination: string;
   inResponseTo?: string;
   now_ms: number;
   status?: { code: string; subCode?: string; message?: string };
   assertion?: AssertionInput;
-}, credentials: SigningCredentials): string {
-  const assertion = r.assertion ? signEnveloped(assertionXml(r.assertion), credentials) : '';
+}, signer: XmlSigner): Promise<XmlElement> {
   const status = r.status ?? { code: STATUS.success };
-  const response = joinXml(
-    xml`<samlp:Response ${PROTOCOL_NS} ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}"${xmlAttr('InResponseTo', r.inResponseTo)}>`,
-    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${statusXml(status.code, status.subCode, status.message)}`,
-    assertion,
-    '</samlp:Response>');
-  return signEnveloped(response, credentials);
+  return signer.sign(el('samlp:Response', { ID: newMessageId(), Version: '2.0', IssueInstant: instant(r.now_ms), Destination: r.destination, InResponseTo: r.inResponseTo }, [
+    el('saml:Issuer', {}, [r.issuer]),
+    statusElement(status.code, status.subCode, status.message),
+    r.assertion && await signer.sign(assertionElement(r.assertion)),
+  ]));
 }
 
 /** A LogoutRequest (core §3.7.1), unsigned: the binding signs it. */
-export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason?: string }): string {
-  return xml`<samlp:LogoutRequest ${PROTOCOL_NS} ID="${r.id}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" NotOnOrAfter="${instant(r.now_ms + r.lifetime_s * 1000)}"${xmlAttr('Reason', r.reason)}>${
-    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${nameIdXml(r.nameId)}${r.sessionIndex ? xml`<samlp:SessionIndex>${r.sessionIndex}</samlp:SessionIndex>` : ''}`
-  }</samlp:LogoutRequest>`.value;
+export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason?: string }): XmlElement {
+  return el('samlp:LogoutRequest', { ID: r.id, Version: '2.0', IssueInstant: instant(r.now_ms), Destination: r.destination, NotOnOrAfter: instant(r.now_ms + r.lifetime_s * 1000), Reason: r.reason }, [
+    el('saml:Issuer', {}, [r.issuer]),
+    nameIdElement(r.nameId),
+    r.sessionIndex && el('samlp:SessionIndex', {}, [r.sessionIndex]),
+  ]);
 }
 
 /** A LogoutResponse (core §3.7.2), unsigned: the binding signs it. */
-export function buildLogoutResponse(r: { issuer: string; destination: string; inResponseTo: string; now_ms: number; status: { code: string; subCode?: string; message?: string } }): string {
-  return xml`<samlp:LogoutResponse ${PROTOCOL_NS} ID="${newMessageId()}" Version="2.0" IssueInstant="${instant(r.now_ms)}" Destination="${r.destination}" InResponseTo="${r.inResponseTo}">${
-    xml`<saml:Issuer>${r.issuer}</saml:Issuer>${statusXml(r.status.code, r.status.subCode, r.status.message)}`
-  }</samlp:LogoutResponse>`.value;
+export function buildLogoutResponse(r: { issuer: string; destination: string; inResponseTo: string; now_ms: number; status: { code: string; subCode?: string; message?: string } }): XmlElement {
+  return el('samlp:LogoutResponse', { ID: newMessageId(), Version: '2.0', IssueInstant: instant(r.now_ms), Destination: r.destination, InResponseTo: r.inResponseTo }, [
+    el('saml:Issuer', {}, [r.issuer]),
+    statusElement(r.status.code, r.status.subCode, r.status.message),
+  ]);
 }
 
 // --- reading -------------------------------------------------------------------------------
@@ -201,6 +214,7 @@ export function soapBody(envelope: Element): Element {
   return children[0]!;
 }
 
-export function soapEnvelope(message: string): string {
-  return `<soap:Envelope xmlns:soap="${NS.soap}"><soap:Body>${message}</soap:Body></soap:Envelope>`;
+/** A SOAP 1.1 envelope around a message (bindings §3.2.3). */
+export function soapEnvelope(message: XmlElement): string {
+  return renderCanonical(el('soap:Envelope', {}, [el('soap:Body', {}, [message])]));
 }

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { buildLogoutRequest } from './messages.ts';
 import { SchemaValidator } from './schema.ts';
+import { renderCanonical } from './xml-writer.ts';
 
 describe('SAML 2.0 schema validation', () => {
   const schema = new SchemaValidator();
   after(() => schema.close());
-  const request = buildLogoutRequest({ id: '_r1', issuer: 'https://sp', destination: 'https://idp/slo', nameId: { value: 'mary', format: 'email' }, sessionIndex: 's', now_ms: Date.now(), lifetime_s: 60 });
+  const request = renderCanonical(buildLogoutRequest({ id: '_r1', issuer: 'https://sp', destination: 'https://idp/slo', nameId: { value: 'mary', format: 'email' }, sessionIndex: 's', now_ms: Date.now(), lifetime_s: 60 }));
 
   test('accepts a LogoutRequest that follows the schema', async () => {
     await schema.validate(request);

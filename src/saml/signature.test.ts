@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { createSign } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { generateSigningCredentials } from './idp-credentials.ts';
+import { signEnveloped, signRedirectQuery } from '../../harness/xml-sign.ts';
 import { buildLogoutRequest, readLogoutRequest } from './messages.ts';
-import { readRedirectQuery, signEnveloped, signRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
+import { readRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
 import { parseXml, SamlError } from './xml.ts';
+import { renderCanonical } from './xml-writer.ts';
 
 // The SAML failure history, as attempts against Adieu's verifier: each must be refused, and
-// whatever is refused must never be read.
+// whatever is refused must never be read. SP messages are signed by xml-crypto (harness/xml-sign.ts).
 
 let sp: SigningCredentials;
 let attacker: SigningCredentials;
@@ -15,10 +17,10 @@ before(async () => {
   [sp, attacker] = await Promise.all([generateSigningCredentials('sp'), generateSigningCredentials('attacker')]);
 });
 
-const request = (nameId: string, id = '_req1') => buildLogoutRequest({
+const request = (nameId: string, id = '_req1') => renderCanonical(buildLogoutRequest({
   id, issuer: 'https://sp/metadata', destination: 'https://idp/samlp/sp/logout', nameId: { value: nameId, format: 'email' },
   sessionIndex: 'sid-1', now_ms: Date.now(), lifetime_s: 60,
-});
+}));
 const verify = (text: string, certs = [sp.certificate_pem]) => readLogoutRequest(verifyEnveloped(parseXml(text), text, certs));
 
 describe('enveloped signatures', () => {

@@ -1,10 +1,10 @@
-import { createSign, createVerify, X509Certificate } from 'node:crypto';
+import { createVerify, X509Certificate } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { attr, childElements, NS, parseXml, requiredAttr, requiredChild, SamlError, STATUS } from './xml.ts';
 
-// XML Signature for SAML (SAML core §5, bindings §3.4.4.1), with the rules that close the known
-// holes: algorithms from an allow-list; one enveloped signature, a child of the message's root,
+// Verifying XML Signatures on what SPs send (SAML core §5, bindings §3.4.4.1; Adieu's own
+// signing is signer.ts), with the rules that close the known holes: algorithms from an allow-list; one enveloped signature, a child of the message's root,
 // whose single Reference names the root by ID; the key from the SP's registration, never from
 // KeyInfo; and the message read afterwards only from the bytes the signature covered.
 
@@ -36,26 +36,6 @@ export function normalizeCertificate(value: string): string {
 /** The base64 body of a PEM certificate, as KeyInfo and metadata carry it. */
 export function certificateBody(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-}
-
-/**
- * Signs a message (or assertion) on its root element: RSA-SHA256, exclusive C14N, the signature
- * placed right after the root's Issuer as the schema requires (SAML core §3.2.1, §2.3.3).
- */
-export function signEnveloped(message: string, credentials: SigningCredentials, place: 'after-issuer' | 'first-child' = 'after-issuer'): string {
-  const sig = new SignedXml({
-    privateKey: credentials.private_key_pem,
-    publicCert: credentials.certificate_pem,
-    signatureAlgorithm: RSA_SHA256,
-    canonicalizationAlgorithm: EXC_C14N,
-  });
-  sig.addReference({ xpath: '/*', transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
-  sig.computeSignature(message, {
-    prefix: 'ds',
-    // metadata has no Issuer: its signature is the EntityDescriptor's first child (metadata §3.1)
-    location: place === 'after-issuer' ? { reference: "/*/*[local-name(.)='Issuer']", action: 'after' } : { reference: '/*', action: 'prepend' },
-  });
-  return sig.getSignedXml();
 }
 
 /** Whether the message's root carries an enveloped signature (it may still be invalid). */
@@ -123,15 +103,6 @@ export function verifyEnveloped(doc: Document, text: string, certificates: reado
 }
 
 // --- HTTP-Redirect binding: a detached signature over the query (bindings §3.4.4.1) ---------
-
-/** The query string of a signed Redirect-binding message (values URL-encoded). */
-export function signRedirectQuery(param: 'SAMLRequest' | 'SAMLResponse', encoded: string, relayState: string | undefined, credentials: SigningCredentials): string {
-  let query = `${param}=${encodeURIComponent(encoded)}`;
-  if (relayState !== undefined) query += `&RelayState=${encodeURIComponent(relayState)}`;
-  query += `&SigAlg=${encodeURIComponent(RSA_SHA256)}`;
-  const signature = createSign('RSA-SHA256').update(query).sign(credentials.private_key_pem, 'base64');
-  return `${query}&Signature=${encodeURIComponent(signature)}`;
-}
 
 export interface RedirectParams {
   param: 'SAMLRequest' | 'SAMLResponse';

@@ -28,7 +28,7 @@ export function samlFrontchannel({ saml, lifetime_s }: { saml: SamlIdp; lifetime
     url(d: Delivery) {
       if (!d.target || !d.name_id) return undefined;
       const request = buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target, nameId: d.name_id, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
-      return new URL(redirectUrl(d.target, 'SAMLRequest', request, d.logout_id, saml.credentials));
+      return new URL(redirectUrl(d.target, 'SAMLRequest', request, d.logout_id, saml.signer));
     },
   };
 }

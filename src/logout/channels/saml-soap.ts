@@ -1,6 +1,5 @@
 import type { SamlIdp } from '../../saml/idp.ts';
 import { buildLogoutRequest, newMessageId, readLogoutResponse, soapBody, soapEnvelope } from '../../saml/messages.ts';
-import { signEnveloped } from '../../saml/signature.ts';
 import { MAX_MESSAGE_BYTES, SamlError, STATUS } from '../../saml/xml.ts';
 import type { Delivery } from '../../storage/types.ts';
 import type { HostPolicy } from '../host-policy.ts';
@@ -21,11 +20,11 @@ const REQUEST_LIFETIME_S = 120;
 export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number }): ServerChannel {
   const agent = policyAgent(policy, timeout_ms);
 
-  /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed. */
-  function request(d: Delivery) {
+  /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed (on the thread pool). */
+  async function request(d: Delivery) {
     const id = newMessageId();
-    const xml = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
-    return { id, envelope: soapEnvelope(signEnveloped(xml, saml.credentials)) };
+    const message = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
+    return { id, envelope: soapEnvelope(await saml.signer.sign(message)) };
   }
 
   return {
@@ -34,12 +33,14 @@ export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: 
     kind: 'server',
     target: samlTarget('SOAP'),
     prepare(d: Delivery) {
-      return Promise.resolve(JSON.stringify(request(d)));
+      const prepared = request(d).then((r) => JSON.stringify(r));
+      prepared.catch(() => {}); // awaited, and its failure recorded, by the attempt
+      return prepared;
     },
     async attempt(d: Delivery, prepared?: Promise<string>): Promise<AttemptResult> {
       const sp = await saml.serviceProvider(d.client_id).catch(() => undefined);
       if (!sp) return { ok: false, permanent: true, answered: true, error: 'the application is no longer registered as a SAML SP' };
-      const { id, envelope } = prepared ? JSON.parse(await prepared) as ReturnType<typeof request> : request(d);
+      const { id, envelope } = prepared ? JSON.parse(await prepared) as Awaited<ReturnType<typeof request>> : await request(d);
       let answer;
       try {
         answer = await postForm(agent, d.target!, envelope, 300, timeout_ms, {

@@ -113,7 +113,7 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
       ? { code: sp.sp.partial_logout_status === 'Responder' ? STATUS.responder : STATUS.success, subCode: STATUS.partialLogout }
       : { code: STATUS.success };
     const response = buildLogoutResponse({ issuer: idp.entityId, destination: location, inResponseTo: pending.request_id, now_ms: Date.now(), status });
-    idp.send(ctx, { binding: to.binding as 'HTTP-Redirect' | 'HTTP-POST', location }, 'SAMLResponse', response, pending.relay_state ?? undefined);
+    await idp.send(ctx, { binding: to.binding as 'HTTP-Redirect' | 'HTTP-POST', location }, 'SAMLResponse', response, pending.relay_state ?? undefined);
   });
 
   return router;

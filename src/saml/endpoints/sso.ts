@@ -28,9 +28,9 @@ interface PendingAuthn {
 const single = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 /** An error Response to the SP (core §3.2.2.2), once the request was verified and its ACS known. */
-function answerWithError(ctx: Context, idp: SamlIdp, pending: Pick<PendingAuthn, 'acs' | 'request_id' | 'relay_state'>, status: { code: string; subCode?: string; message?: string }) {
-  const response = buildResponse({ issuer: idp.entityId, destination: pending.acs.location, inResponseTo: pending.request_id ?? undefined, now_ms: Date.now(), status }, idp.credentials);
-  idp.send(ctx, pending.acs, 'SAMLResponse', response, pending.relay_state ?? undefined, { alreadySigned: true });
+async function answerWithError(ctx: Context, idp: SamlIdp, pending: Pick<PendingAuthn, 'acs' | 'request_id' | 'relay_state'>, status: { code: string; subCode?: string; message?: string }) {
+  const response = await buildResponse({ issuer: idp.entityId, destination: pending.acs.location, inResponseTo: pending.request_id ?? undefined, now_ms: Date.now(), status }, idp.signer);
+  await idp.send(ctx, pending.acs, 'SAMLResponse', response, pending.relay_state ?? undefined, { signed: true });
 }
 
 /** What an OAuth error from /authorize means to the SP. */
@@ -55,7 +55,7 @@ export function samlSsoRoutes({ config, storage, saml: idp }: RouteDeps): Router
     const sp = await idp.serviceProvider(ctx.params.client_id!);
     ctx.type = 'application/samlmetadata+xml';
     ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = idpMetadata(idp, sp);
+    ctx.body = await idpMetadata(idp, sp);
   });
 
   async function startSignIn(ctx: Context) {
@@ -118,15 +118,15 @@ export function samlSsoRoutes({ config, storage, saml: idp }: RouteDeps): Router
     await storage.updateSsoSession(code.sessionUid, (r) => r && { ...r, clients: r.clients.map((c) => (c.client_id === sp.client_id ? { ...c, name_id: nameId } : c)) });
     // 6. the signed Response, to the ACS
     const now_ms = Date.now();
-    const response = buildResponse({
+    const response = await buildResponse({
       issuer: idp.entityId, destination: pending.acs.location, inResponseTo: pending.request_id ?? undefined, now_ms,
       assertion: {
         issuer: idp.entityId, audience: sp.sp.entity_id, recipient: pending.acs.location, inResponseTo: pending.request_id ?? undefined,
         nameId, sessionIndex: code.sid, authnInstant_ms: code.authTime * 1000, now_ms,
         lifetime_s: config.saml.assertion_lifetime_s, attributes: idp.attributesFor(sp, user),
       },
-    }, idp.credentials);
-    idp.send(ctx, pending.acs, 'SAMLResponse', response, pending.relay_state ?? undefined, { alreadySigned: true });
+    }, idp.signer);
+    await idp.send(ctx, pending.acs, 'SAMLResponse', response, pending.relay_state ?? undefined, { signed: true });
   });
 
   return router;

@@ -1,0 +1,104 @@
+import * as client from 'openid-client';
+import { startIdp, testClient } from '../harness/idp.ts';
+import { discover, signIn } from '../harness/rp.ts';
+import { nodeSamlSp, postedFields, samlSignIn } from '../harness/saml-sp.ts';
+import { UserAgent } from '../harness/user-agent.ts';
+import { logoutAndWait, session, startBenchIdp, startReceiver } from './fanout.ts';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round2 = (x: number) => +x.toFixed(2);
+
+async function rate(seconds: number, concurrency: number, op: () => Promise<void>) {
+  const end = performance.now() + seconds * 1000;
+  let count = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      await op();
+      count++;
+    }
+  }));
+  return count / seconds;
+}
+
+/**
+ * A SAML SSO round trip with a live SSO session, as a node-saml SP sees it (signed AuthnRequest,
+ * /samlp → /authorize → /continue, the signed Response validated), against the OIDC silent login
+ * (authorize + code exchange by openid-client) on the same IdP, session and machine, in one run.
+ */
+export async function benchSamlSso({ seconds = 5, concurrency = 8 } = {}) {
+  const sp = await nodeSamlSp('helpdesk');
+  const idp = await startIdp({ clients: [testClient('app1'), sp.registration()] });
+  try {
+    const ua = new UserAgent();
+    const app = testClient('app1');
+    await signIn(ua, idp.issuer, app);
+    const saml = await sp.saml(idp.issuer);
+    await samlSignIn(ua, saml);
+    const config = await discover(idp.issuer, app);
+    const oidc = async () => {
+      const verifier = client.randomPKCECodeVerifier();
+      const state = client.randomState();
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: app.redirect_uris[0]!, scope: 'openid', state,
+        code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      });
+      const res = await ua.fetch(url);
+      await res.arrayBuffer();
+      await client.authorizationCodeGrant(config, new URL(res.headers.get('location')!), { pkceCodeVerifier: verifier, expectedState: state });
+    };
+    const samlSso = async () => {
+      const page = await ua.follow(await saml.getAuthorizeUrlAsync('', undefined, {}));
+      const { profile } = await saml.validatePostResponseAsync(postedFields(page).fields);
+      if (!profile) throw new Error('no assertion');
+    };
+    await rate(1, concurrency, oidc);
+    await rate(1, concurrency, samlSso);
+    const oidcRate = await rate(seconds, concurrency, oidc);
+    const samlRate = await rate(seconds, concurrency, samlSso);
+    return {
+      name: 'SAML SSO round trip with a live session (node-saml SP) vs OIDC silent login, same IdP and session',
+      concurrency,
+      saml_sso_per_s: Math.round(samlRate),
+      oidc_silent_logins_per_s: Math.round(oidcRate),
+      ratio_vs_oidc: round2(samlRate / oidcRate),
+    };
+  } finally {
+    await idp.close();
+  }
+}
+
+/**
+ * One logout reaching 100 SAML SPs by SOAP (signed LogoutRequests, LogoutResponses read) against
+ * one reaching 100 OIDC apps by back-channel (signed logout tokens), alternating round by round
+ * against the same receiver process. Target: SOAP ≤ 1.5x back-channel.
+ */
+export async function benchSoapFanout({ apps = 100, rounds = 21, warmup = 5 } = {}) {
+  const receiver = await startReceiver(0);
+  const soapIdp = await startBenchIdp(apps, receiver.url, 128, { saml: true });
+  const bclIdp = await startBenchIdp(apps, receiver.url, 128);
+  const clients = Array.from({ length: apps }, (_, i) => `app${i}`);
+  try {
+    const m = { soap: [] as number[], bcl: [] as number[] };
+    for (let round = 0; round < rounds + warmup; round++) {
+      await session(soapIdp.adieu, `soap-${round}`, clients, { saml: true });
+      await session(bclIdp.adieu, `bcl-${round}`, clients);
+      const soap = await logoutAndWait(soapIdp.adieu, [`soap-${round}`]);
+      const bcl = await logoutAndWait(bclIdp.adieu, [`bcl-${round}`]);
+      if (round < warmup) continue;
+      m.soap.push(soap.ms);
+      m.bcl.push(bcl.ms);
+    }
+    const [soap, bcl] = [median(m.soap), median(m.bcl)];
+    return {
+      name: `fan-out of one logout to ${apps} SAML SPs by SOAP vs ${apps} OIDC apps by back-channel (median of ${rounds}, all recorded)`,
+      soap_ms: round2(soap),
+      backchannel_ms: round2(bcl),
+      ratio_vs_backchannel: round2(soap / bcl),
+      target_ratio: 1.5,
+    };
+  } finally {
+    await soapIdp.close();
+    await bclIdp.close();
+    receiver.stop();
+  }
+}

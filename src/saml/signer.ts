@@ -1,0 +1,79 @@
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import { deflateRawSync } from 'node:zlib';
+import { certificateBody, type SigningCredentials } from './signature.ts';
+import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
+
+const signAsync = promisify(sign);
+
+export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+
+/**
+ * Signs what Adieu sends (XML-DSig enveloped signatures, SAML core §5; Redirect-binding query
+ * signatures, bindings §3.4.4.1) with the IdP's key: RSA-SHA256 on the thread pool, so a logout
+ * signing a hundred requests keeps the event loop free and both cores busy. Documents come from
+ * the canonical writer (xml-writer.ts): the digest is taken over the text as written.
+ */
+export class XmlSigner {
+  readonly #key: KeyObject;
+  readonly #certificate: string;
+
+  constructor(credentials: SigningCredentials) {
+    this.#key = createPrivateKey(credentials.private_key_pem);
+    this.#certificate = certificateBody(credentials.certificate_pem);
+  }
+
+  /** RSA-SHA256 over bytes, base64, on the thread pool. */
+  async signBytes(data: string): Promise<string> {
+    return (await signAsync('sha256', Buffer.from(data, 'utf8'), this.#key)).toString('base64');
+  }
+
+  /** The same, on this thread: for the few URLs a page renders at once. */
+  signBytesSync(data: string): string {
+    return sign('sha256', Buffer.from(data, 'utf8'), this.#key).toString('base64');
+  }
+
+  /**
+   * The query string of a Redirect-binding message (bindings §3.4.4.1): DEFLATE, base64, and a
+   * signature over `SAMLRequest=…&RelayState=…&SigAlg=…` as sent.
+   */
+  redirectQuery(param: 'SAMLRequest' | 'SAMLResponse', message: XmlElement, relayState: string | undefined): string {
+    let query = `${param}=${encodeURIComponent(deflateRawSync(Buffer.from(renderCanonical(message), 'utf8')).toString('base64'))}`;
+    if (relayState !== undefined) query += `&RelayState=${encodeURIComponent(relayState)}`;
+    query += `&SigAlg=${encodeURIComponent(RSA_SHA256)}`;
+    return `${query}&Signature=${encodeURIComponent(this.signBytesSync(query))}`;
+  }
+
+  /**
+   * The element with an enveloped signature over it (its `ID`), placed after its Issuer as the
+   * schemas require (SAML core §3.2.1, §2.3.3), or first for metadata (metadata §3.1).
+   */
+  async sign(root: XmlElement): Promise<XmlElement> {
+    const id = root.attrs?.ID;
+    if (typeof id !== 'string') throw new Error(`${root.name} has no ID to sign`);
+    // enveloped-signature then exc-c14n of the root: the root as written, without the signature
+    const digest = createHash('sha256').update(renderCanonical(root)).digest('base64');
+    const signedInfo = el('ds:SignedInfo', {}, [
+      el('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
+      el('ds:SignatureMethod', { Algorithm: RSA_SHA256 }),
+      el('ds:Reference', { URI: `#${id}` }, [
+        el('ds:Transforms', {}, [el('ds:Transform', { Algorithm: ENVELOPED }), el('ds:Transform', { Algorithm: EXC_C14N })]),
+        el('ds:DigestMethod', { Algorithm: SHA256 }),
+        el('ds:DigestValue', {}, [digest]),
+      ]),
+    ]);
+    // SignedInfo is canonicalized on its own: its parent Signature is outside the node-set
+    const signature = el('ds:Signature', {}, [
+      signedInfo,
+      el('ds:SignatureValue', {}, [await this.signBytes(renderCanonical(signedInfo))]),
+      el('ds:KeyInfo', {}, [el('ds:X509Data', {}, [el('ds:X509Certificate', {}, [this.#certificate])])]),
+    ]);
+    const children = [...root.children ?? []];
+    const issuer = children.findIndex((c) => typeof c === 'object' && c !== null && c.name === 'saml:Issuer');
+    children.splice(issuer + 1, 0, signature);
+    return { ...root, children };
+  }
+}
