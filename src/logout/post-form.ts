@@ -45,8 +45,10 @@ export function postForm(agent: Agent, target: string, body: string, errorBodyLi
     const chunks: Buffer[] = [];
     let kept = 0;
     let abort: ((reason: Error) => void) | undefined;
-    const timeout = new AttemptTimeout(timeoutMs);
+    // the error is made only when it happens: an Error captures a stack trace, which costs more
+    // than the rest of a loopback request
     const timer = setTimeout(() => {
+      const timeout = new AttemptTimeout(timeoutMs);
       abort?.(timeout);
       reject(timeout);
     }, timeoutMs);

@@ -1,4 +1,4 @@
-import { createVerify, X509Certificate } from 'node:crypto';
+import { createVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { attr, childElements, NS, parseXml, requiredAttr, requiredChild, SamlError, STATUS } from './xml.ts';
@@ -141,6 +141,18 @@ export function readRedirectQuery(rawQuery: string): RedirectParams {
   return { param, message: decode(raw.get(param))!, relayState: decode(raw.get('RelayState')), signed };
 }
 
+const publicKeys = new Map<string, KeyObject>();
+/** The key of a registered certificate, parsed once (registrations change rarely). */
+function publicKeyOf(certificate: string): KeyObject {
+  let key = publicKeys.get(certificate);
+  if (!key) {
+    if (publicKeys.size > 1000) publicKeys.clear();
+    key = new X509Certificate(certificate).publicKey;
+    publicKeys.set(certificate, key);
+  }
+  return key;
+}
+
 /** Verifies a Redirect-binding signature against the SP's certificates. */
 export function verifyRedirectSignature(signed: NonNullable<RedirectParams['signed']>, certificates: readonly string[]) {
   const algorithm = SIGNATURE_ALGORITHMS.get(signed.sigAlg);
@@ -149,7 +161,7 @@ export function verifyRedirectSignature(signed: NonNullable<RedirectParams['sign
   const signature = Buffer.from(signed.signature, 'base64');
   const ok = certificates.some((cert) => {
     try {
-      return createVerify(algorithm).update(signed.octets).verify(new X509Certificate(cert).publicKey, signature);
+      return createVerify(algorithm).update(signed.octets).verify(publicKeyOf(cert), signature);
     } catch {
       return false;
     }

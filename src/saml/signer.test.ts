@@ -36,9 +36,9 @@ describe('the canonical writer and signer', () => {
   test('what Adieu writes is its own exclusive canonical form', async () => {
     const text = renderCanonical(await response());
     const doc = parseXml(text);
-    assert.equal(new ExclusiveCanonicalization().process(doc.documentElement as unknown as Node, {}).toString(), text);
+    assert.equal(new ExclusiveCanonicalization().process(doc.documentElement as unknown as Element, {}).toString(), text);
     const assertion = doc.getElementsByTagNameNS(NS.saml, 'Assertion')[0]!;
-    assert.equal(new ExclusiveCanonicalization().process(assertion as unknown as Node, {}).toString(), text.slice(text.indexOf('<saml:Assertion'), text.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length));
+    assert.equal(new ExclusiveCanonicalization().process(assertion as unknown as Element, {}).toString(), text.slice(text.indexOf('<saml:Assertion'), text.indexOf('</saml:Assertion>') + '</saml:Assertion>'.length));
   });
 
   test('both signatures of a Response verify with xml-crypto, and a changed value breaks them', async () => {

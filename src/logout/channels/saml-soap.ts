@@ -1,4 +1,5 @@
-import type { SamlIdp } from '../../saml/idp.ts';
+import type { SamlIdp, ServiceProvider } from '../../saml/idp.ts';
+import { ShortCache } from '../../storage/short-cache.ts';
 import { buildLogoutRequest, newMessageId, readLogoutResponse, soapBody, soapEnvelope } from '../../saml/messages.ts';
 import { MAX_MESSAGE_BYTES, SamlError, STATUS } from '../../saml/xml.ts';
 import type { Delivery } from '../../storage/types.ts';
@@ -10,6 +11,8 @@ import { samlTarget, shortStatus } from './saml.ts';
 
 /** How long an SP may take to act on a LogoutRequest (its NotOnOrAfter). */
 const REQUEST_LIFETIME_S = 120;
+/** How long an SP's registration is reused by attempts (a changed certificate applies after this). */
+const REGISTRATION_CACHE_MS = 5_000;
 
 /**
  * SAML 2.0 Single Logout over the SOAP binding (bindings §3.2): a signed LogoutRequest POSTed by
@@ -19,6 +22,8 @@ const REQUEST_LIFETIME_S = 120;
  */
 export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number }): ServerChannel {
   const agent = policyAgent(policy, timeout_ms);
+  // a logout to many SPs reads each registration once, not once per attempt
+  const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
   /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed (on the thread pool). */
   async function request(d: Delivery) {
@@ -38,7 +43,7 @@ export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: 
       return prepared;
     },
     async attempt(d: Delivery, prepared?: Promise<string>): Promise<AttemptResult> {
-      const sp = await saml.serviceProvider(d.client_id).catch(() => undefined);
+      const sp = await registrations.get(d.client_id);
       if (!sp) return { ok: false, permanent: true, answered: true, error: 'the application is no longer registered as a SAML SP' };
       const { id, envelope } = prepared ? JSON.parse(await prepared) as Awaited<ReturnType<typeof request>> : await request(d);
       let answer;
