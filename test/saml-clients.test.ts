@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { api, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { nodeSamlSp, type NodeSamlSp } from '../harness/saml-sp.ts';
@@ -49,6 +51,29 @@ describe('SAML service providers as clients (management API)', () => {
     assert.equal(signed.getAttribute('entityID'), `urn:${new URL(idp.issuer).host}`);
     assert.match(text, new RegExp(`SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${idp.issuer}/samlp/wiki"`));
     assert.match(text, new RegExp(`SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${idp.issuer}/samlp/wiki/logout"`));
+  });
+
+  it('registers an SP from its metadata URL, and says why when the URL does not serve metadata', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/metadata') res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(spMetadata());
+      else res.writeHead(404).end('no');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const created = await api(idp.issuer, '/clients', { method: 'POST', json: { client_id: 'wiki-by-url', saml: { metadata_url: `${base}/metadata` } } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.saml.entity_id, sp.entity_id);
+      assert.equal(created.body.saml.metadata_url, `${base}/metadata`);
+      const missing = await api(idp.issuer, '/clients', { method: 'POST', json: { client_id: 'x', saml: { metadata_url: `${base}/nothing` } } });
+      assert.equal(missing.status, 400);
+      assert.match(missing.body.detail, /saml\.metadata_url: answered HTTP 404/);
+      const denied = await api(idp.issuer, '/clients', { method: 'POST', json: { client_id: 'x', saml: { metadata_url: 'http://denied.example/metadata' } } });
+      assert.match(denied.body.detail, /saml\.metadata_url: .*denied/);
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses bad registrations, naming the field', async () => {

@@ -4,6 +4,8 @@ import { clientMetadataSchema, normalizeClient, type ClientMetadata } from '../c
 import { readJson } from '../http/body.ts';
 import { Problem } from '../http/problem.ts';
 import type { LogoutPropagation } from '../logout/propagation.ts';
+import { fetchSpMetadata } from '../saml/sp-metadata.ts';
+import { SamlError } from '../saml/xml.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
 import { isoFromSeconds } from '../time.ts';
 import { parseInput } from './validation.ts';
@@ -37,8 +39,24 @@ export async function validateClient(provider: Provider, input: unknown, checkHo
   return metadata;
 }
 
+/**
+ * A SAML SP given by `saml.metadata_url` (and no `metadata_xml`): its metadata is fetched now
+ * and read like `metadata_xml`; the URL is kept to say where it came from.
+ */
+async function withFetchedMetadata(input: unknown, checkHost: (target: string) => string | undefined): Promise<unknown> {
+  const saml = (input as { saml?: Record<string, unknown> } | null)?.saml;
+  if (!saml || typeof saml.metadata_url !== 'string' || saml.metadata_xml !== undefined) return input;
+  try {
+    return { ...(input as object), saml: { ...saml, metadata_xml: await fetchSpMetadata(saml.metadata_url, checkHost) } };
+  } catch (err) {
+    if (err instanceof SamlError) throw new Problem(400, 'Invalid client metadata', `saml.metadata_url: ${err.message}`);
+    throw err;
+  }
+}
+
 export function clientRoutes(router: Router, provider: Provider, storage: Storage, propagation: LogoutPropagation) {
-  const validate = (input: unknown) => validateClient(provider, input, (t) => propagation.checkHost(t));
+  const checkHost = (t: string) => propagation.checkHost(t);
+  const validate = async (input: unknown) => validateClient(provider, await withFetchedMetadata(input, checkHost), checkHost);
   async function load(id: string) {
     const c = await storage.getClient(id);
     if (!c) throw new Problem(404, 'Not found', `client ${id} does not exist`);

@@ -64,3 +64,26 @@ export function importSpMetadata(text: string): ImportedSp {
     ...(formats[0] ? { name_id_format: formats[0] } : {}),
   };
 }
+
+const METADATA_MAX_BYTES = 512 * 1024;
+const METADATA_TIMEOUT_MS = 5_000;
+
+/**
+ * Fetches an SP's metadata from `metadata_url` (the management API does, when a client is
+ * written): only where the back-channel host policy allows, no redirects, bounded in time and size.
+ */
+export async function fetchSpMetadata(url: string, checkHost: (target: string) => string | undefined): Promise<string> {
+  const refused = checkHost(url);
+  if (refused) throw new SamlError(refused);
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(METADATA_TIMEOUT_MS), headers: { accept: 'application/samlmetadata+xml, application/xml, text/xml' } });
+  } catch (err) {
+    throw new SamlError(`could not be fetched: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+  }
+  if (res.status !== 200) throw new SamlError(`answered HTTP ${res.status}`);
+  if (Number(res.headers.get('content-length') ?? 0) > METADATA_MAX_BYTES) throw new SamlError(`is larger than ${METADATA_MAX_BYTES} bytes`);
+  const text = await res.text();
+  if (Buffer.byteLength(text) > METADATA_MAX_BYTES) throw new SamlError(`is larger than ${METADATA_MAX_BYTES} bytes`);
+  return text;
+}

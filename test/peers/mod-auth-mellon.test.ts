@@ -24,10 +24,10 @@ describe('Apache mod_auth_mellon as a SAML service provider', () => {
   });
 
   /** Opens /protected/ at mellon: through Adieu (the password if asked), and the POST-binding form back to mellon's ACS. */
-  async function openProtected(ua: UserAgent): Promise<{ page: FollowResult; passwordPrompted: boolean }> {
+  async function openProtected(ua: UserAgent, username = MARY): Promise<{ page: FollowResult; passwordPrompted: boolean }> {
     let page = await ua.follow(`${mellon.url}/protected/`);
     const passwordPrompted = /type="password"/.test(page.body);
-    if (passwordPrompted) page = await ua.submitForm(page, { username: MARY, password: PASSWORD }, /\/login$/);
+    if (passwordPrompted) page = await ua.submitForm(page, { username, password: PASSWORD }, /\/login$/);
     assert.match(page.body, /postResponse/, `expected the POST-binding form to mellon, got ${page.response.status} ${page.url}: ${page.body.slice(0, 400)}\n${mellon.errorLog().slice(-1500)}`);
     page = await ua.submitForm(page, {}, /postResponse/);
     assert.match(page.body, /Protected by mod_auth_mellon/, `${page.response.status} ${page.url}: ${page.body.slice(0, 300)}\n${mellon.errorLog().slice(-1500)}`);
@@ -75,5 +75,21 @@ describe('Apache mod_auth_mellon as a SAML service provider', () => {
     assert.equal(await stillSignedIn(ua), false);
     // Adieu's session ended too: the next sign-in asks for the password
     assert.equal((await openProtected(ua)).passwordPrompted, true);
+  });
+
+  it("deleting an account reaches mellon by SOAP too: every ending takes the same path", async () => {
+    const created = await api(idp.issuer, '/users', { method: 'POST', json: { username: 'bob@fabrikamcorp.com', email: 'bob@fabrikamcorp.com', password: PASSWORD } });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const ua = new UserAgent();
+    await openProtected(ua, 'bob@fabrikamcorp.com');
+    assert.equal((await api(idp.issuer, `/users/${created.body.id}`, { method: 'DELETE' })).status, 204);
+    const logout = await waitFor(async () => {
+      const { logouts } = (await api(idp.issuer, `/logouts?user_id=${created.body.id}`)).body;
+      return logouts[0]?.status !== 'in_progress' && logouts[0];
+    }, 10_000, "bob's logout to complete");
+    const detail = (await api(idp.issuer, `/logouts/${logout.id}`)).body;
+    assert.equal(detail.trigger, 'account_deleted');
+    assert.deepEqual(detail.deliveries.map((d: any) => [d.client_id, d.channel, d.status]), [['mellon', 'saml_soap', 'delivered']]);
+    assert.equal(await stillSignedIn(ua), false);
   });
 });
