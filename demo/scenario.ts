@@ -38,6 +38,8 @@ export interface ScenarioOptions {
   logoutTimeoutMs?: number;
   federated?: boolean;
   logLevel?: string;
+  /** The SAML application's Single Logout binding (default HTTP-Redirect). */
+  samlSloBinding?: 'HTTP-Redirect' | 'HTTP-POST';
   /** Host name of the IdP's issuer (tests use 127.0.0.1 to make the applications cross-site). */
   idpHost?: string;
 }
@@ -76,7 +78,7 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
   }, {}), { logger: logger.child({ instance: 'fabrikam-ad' }) });
 
   // the SAML application first: its registration carries the certificate it signs with
-  const samlApp = await startSamlApp({ ...SAML_APP, port: o.basePort + 104, issuer: idpUrl });
+  const samlApp = await startSamlApp({ ...SAML_APP, port: o.basePort + 104, issuer: idpUrl, sloBinding: o.samlSloBinding });
 
   const idp = await startAdieu(parseConfig({
     issuer: idpUrl, port: o.basePort, log_level: o.logLevel ?? 'warn',

@@ -21,6 +21,8 @@ export interface SamlAppOptions {
   port: number;
   issuer: string;
   accent?: string;
+  /** The binding of its Single Logout service (default HTTP-Redirect). */
+  sloBinding?: 'HTTP-Redirect' | 'HTTP-POST';
 }
 
 interface LocalSession { id: string; profile: Profile; at: number }
@@ -84,6 +86,19 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
     ctx.redirect(await (await sp()).getLogoutUrlAsync(s.profile, '/', {}));
   });
 
+  /** Ends the sessions a LogoutRequest names (NameID, and SessionIndex if given) and answers it over Redirect. */
+  async function answerLogoutRequest(ctx: Context, saml: SAML, profile: Profile, relayState: unknown) {
+    let ended = 0;
+    for (const [id, s] of sessions) {
+      if (s.profile.nameID === profile.nameID && (!profile.sessionIndex || s.profile.sessionIndex === profile.sessionIndex)) {
+        sessions.delete(id);
+        ended++;
+      }
+    }
+    logoutEvents.push({ at: Date.now(), ended });
+    ctx.redirect(await saml.getLogoutResponseUrlAsync(profile, typeof relayState === 'string' ? relayState : '', {}, ended > 0));
+  }
+
   // Adieu's LogoutRequest (it ends the session it names), or its LogoutResponse to ours
   router.get('/saml/slo', async (ctx) => {
     const saml = await sp();
@@ -94,15 +109,15 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
       ctx.cookies.set(cookie, null, cookieOpts);
       return ctx.redirect('/');
     }
-    let ended = 0;
-    for (const [id, s] of sessions) {
-      if (s.profile.nameID === profile!.nameID && (!profile!.sessionIndex || s.profile.sessionIndex === profile!.sessionIndex)) {
-        sessions.delete(id);
-        ended++;
-      }
-    }
-    logoutEvents.push({ at: Date.now(), ended });
-    ctx.redirect(await saml.getLogoutResponseUrlAsync(profile!, typeof ctx.query.RelayState === 'string' ? ctx.query.RelayState : '', {}, ended > 0));
+    await answerLogoutRequest(ctx, saml, profile!, ctx.query.RelayState);
+  });
+
+  // the same LogoutRequest over the POST binding (for an IdP that posts it)
+  router.post('/saml/slo', async (ctx) => {
+    const saml = await sp();
+    const form = await readForm(ctx, 256 * 1024);
+    const { profile } = await saml.validatePostRequestAsync(form);
+    await answerLogoutRequest(ctx, saml, profile!, form.RelayState);
   });
 
   const app = new Koa();
@@ -130,7 +145,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
       saml: {
         entity_id: entityId,
         assertion_consumer_services: [{ binding: 'HTTP-POST', location: `${origin}/saml/acs` }],
-        single_logout_services: [{ binding: 'HTTP-Redirect', location: `${origin}/saml/slo` }],
+        single_logout_services: [{ binding: o.sloBinding ?? 'HTTP-Redirect', location: `${origin}/saml/slo` }],
         signing_certificates: [credentials.certificate_pem],
         name_id_format: 'email',
       },

@@ -25,9 +25,13 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
       const url = channel?.url(d, o.issuer);
       // a channel Adieu's server confirms answers in the frame from Adieu's own origin
       const byServer = channel?.confirmedBy === 'server';
-      return url && isSafeOrigin(url.origin) ? [{ id: d.id, url: url.href, origin: url.origin, confirm_origin: byServer ? self : url.origin, require_confirmation: byServer }] : [];
+      if (!url) return [];
+      // it may go from Adieu's page to the application's (a POST form: allow-forms), or back: both are framed
+      const target = URL.parse(d.target ?? '')?.origin;
+      const reached = byServer ? [url.origin, self, ...(target ? [target] : [])] : [url.origin];
+      return reached.every(isSafeOrigin) ? [{ id: d.id, url: url.href, origins: reached, confirm_origin: byServer ? self : url.origin, require_confirmation: byServer }] : [];
     });
-  const origins = [...new Set(frames.flatMap((f) => (f.require_confirmation ? [f.origin, "'self'"] : [f.origin])))];
+  const origins = [...new Set(frames.flatMap((f) => f.origins).map((o) => (o === self ? "'self'" : o)))];
   const continueUrl = `/logout/${logout.id}/continue?token=${logout.page_token}`;
   const data = {
     id: logout.id,
@@ -51,7 +55,7 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
     })}</ul>
     <p id="advice" class="muted" hidden></p>
     <a class="button" id="continue" href="${continueUrl}">Continue</a>
-    <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="allow-scripts allow-same-origin"></iframe>`)}</div>
+    <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="${f.require_confirmation ? 'allow-scripts allow-same-origin allow-forms' : 'allow-scripts allow-same-origin'}"></iframe>`)}</div>
     <script type="application/json" id="adieu-logout-data">${new SafeHtml(JSON.stringify(data).replace(/</g, '\\u003c'))}</script>
     <script src="/assets/logout-page.js"></script>
     <noscript><p class="muted">Without JavaScript the applications' answers cannot be confirmed; press Continue when ready.</p></noscript>`;

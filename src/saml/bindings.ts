@@ -46,11 +46,15 @@ export function postDocument(location: string, param: Param, signed: XmlElement,
     <script src="/assets/saml-post.js"></script>`);
 }
 
-/** Sends a POST-binding page (its script is Adieu's own: CSP script-src 'self'). */
-export function sendPostDocument(ctx: Context, document: string) {
+/**
+ * Sends a POST-binding page (its script is Adieu's own: CSP script-src 'self'); `framed`: it runs in
+ * a frame of Adieu's logout page.
+ */
+export function sendPostDocument(ctx: Context, document: string, options: { framed?: boolean } = {}) {
   ctx.status = 200;
   ctx.type = 'html';
   ctx.set('Cache-Control', 'no-store');
-  ctx.set('Content-Security-Policy', `${PAGE_CSP}; script-src 'self'`);
+  const csp = options.framed ? PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") : PAGE_CSP;
+  ctx.set('Content-Security-Policy', `${csp}; script-src 'self'`);
   ctx.body = document;
 }

@@ -80,4 +80,25 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
       assert.equal(s.apps.timesheets!.sessions.size, 0);
     });
   });
+
+  it('an SP with only a POST-binding logout service is reached in a frame through a page that posts the signed request', async () => {
+    const post = await scenario({ samlSloBinding: 'HTTP-POST' });
+    try {
+      await inContext('saml-post', async (ctx) => {
+        const page = await ctx.newPage();
+        await signInTo(page, post, 'jwt');
+        await signInToHelpdesk(page, post);
+        await page.goto(`${post.urls.idp}/v2/logout?client_id=${post.apps.jwt!.clientId}&returnTo=${encodeURIComponent(`${post.apps.jwt!.url}/`)}`, { waitUntil: 'domcontentloaded' });
+        await page.waitForSelector('body[data-finished]', { timeout: 15_000 });
+        const record = await latestLogout(post.urls.idp);
+        assert.deepEqual(record.deliveries.map((d: any) => [d.client_name, d.channel, d.status]), [
+          ['JWT Debugger', 'backchannel', 'delivered'],
+          ['Fabrikam Helpdesk', 'saml_post', 'confirmed'],
+        ]);
+        assert.equal(post.samlApp.sessions.size, 0);
+      });
+    } finally {
+      await post.close();
+    }
+  });
 });

@@ -45,6 +45,7 @@ export class Channels {
 export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; saml: SamlIdp; frontchannel_timeout_ms: number }): Channels {
   return new Channels([
     backchannel(deps), frontchannel, legacyGet,
-    samlSoap(deps), samlFrontchannel({ saml: deps.saml, lifetime_s: Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60 }),
+    samlSoap(deps),
+    ...(['HTTP-Redirect', 'HTTP-POST'] as const).map((binding) => samlFrontchannel({ saml: deps.saml, binding, lifetime_s: Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60 })),
   ]);
 }

@@ -11,24 +11,33 @@ import { samlTarget } from './saml.ts';
  */
 export const frontchannelRequestId = (d: Pick<Delivery, 'id'>) => `_${d.id.replace(/-/g, '')}`;
 
+/** The LogoutRequest a front-channel delivery carries (RelayState: the logout's id). */
+export function frontchannelRequest(saml: SamlIdp, d: Delivery, lifetime_s: number) {
+  return buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
+}
+
+/** Where Adieu serves the POST-binding form of a front-channel delivery (saml/endpoints/slo.ts). */
+export const postFormPath = (d: Pick<Delivery, 'logout_id' | 'id'>) => `/samlp/logout/${d.logout_id}/send/${d.id}`;
+
 /**
- * SAML 2.0 Single Logout over HTTP-Redirect, in the logout page: the page frames the SP's SLO URL
- * with a signed LogoutRequest (RelayState: the logout's id). It is confirmed only when the SP's
- * LogoutResponse comes back to Adieu's SLO endpoint (server-side, not the frame's load event).
- * Planned only for an SP no SOAP service reaches.
+ * SAML 2.0 Single Logout in the logout page, planned only for an SP no SOAP service reaches: the
+ * page frames the SP's SLO service with a signed LogoutRequest — over HTTP-Redirect (the SLO URL
+ * with a signed query), else HTTP-POST (a page of Adieu's that posts the signed request). It is
+ * confirmed only when the SP's LogoutResponse comes back to Adieu's SLO endpoint (server-side,
+ * never the frame's load event).
  */
-export function samlFrontchannel({ saml, lifetime_s }: { saml: SamlIdp; lifetime_s: number }): BrowserChannel {
+export function samlFrontchannel({ saml, lifetime_s, binding }: { saml: SamlIdp; lifetime_s: number; binding: 'HTTP-Redirect' | 'HTTP-POST' }): BrowserChannel {
   return {
-    name: 'saml_redirect',
-    label: 'SAML front-channel',
+    name: binding === 'HTTP-Redirect' ? 'saml_redirect' : 'saml_post',
+    label: binding === 'HTTP-Redirect' ? 'SAML front-channel' : 'SAML front-channel (POST)',
     kind: 'browser',
     fallback: true,
     confirmedBy: 'server',
-    target: samlTarget('HTTP-Redirect'),
-    url(d: Delivery) {
+    target: samlTarget(binding),
+    url(d: Delivery, issuer: string) {
       if (!d.target || !d.name_id) return undefined;
-      const request = buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target, nameId: d.name_id, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
-      return new URL(redirectUrl(d.target, 'SAMLRequest', request, d.logout_id, saml.signer));
+      if (binding === 'HTTP-POST') return new URL(`${issuer}${postFormPath(d)}`);
+      return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
     },
   };
 }

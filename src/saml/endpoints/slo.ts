@@ -4,7 +4,8 @@ import type { Context } from 'koa';
 import { html, sendPage, sendSignedOut } from '../../http/html.ts';
 import type { RouteDeps } from '../../http/routes.ts';
 import { INITIATOR } from '../../logout/channels/index.ts';
-import { frontchannelRequestId } from '../../logout/channels/saml-frontchannel.ts';
+import { frontchannelRequest, frontchannelRequestId } from '../../logout/channels/saml-frontchannel.ts';
+import { postDocument, sendPostDocument } from '../bindings.ts';
 import { shortStatus } from '../../logout/channels/saml.ts';
 import { logoutPageUrl, needsLogoutPage } from '../../logout/delivery-view.ts';
 import { clearSessionCookie, currentSession } from '../../sessions/cookie.ts';
@@ -93,6 +94,15 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
     await storage.upsertPayload(PENDING_ANSWER, state, { ...pending }, epochSeconds() + PENDING_ANSWER_TTL_S);
     ctx.redirect(page ?? respondUrl);
   }
+
+  /** A POST-binding front-channel delivery's page, in the logout page's frame: the signed LogoutRequest, posted to the SP. */
+  router.get('/samlp/logout/:logout_id/send/:delivery_id', async (ctx) => {
+    const logout = await storage.getLogout(ctx.params.logout_id!);
+    const d = logout?.deliveries.find((x) => x.id === ctx.params.delivery_id && x.channel === 'saml_post' && x.status === 'awaiting_browser');
+    if (!d?.target || !d.name_id) throw new SamlRequestRefused('This sign-out is not waiting for this application.', 404);
+    const request = await idp.signer.sign(frontchannelRequest(idp, d, Math.ceil(config.logout.frontchannel.timeout_ms / 1000) + 60));
+    sendPostDocument(ctx, postDocument(d.target, 'SAMLRequest', request, d.logout_id), { framed: true });
+  });
 
   /**
    * The LogoutResponse to the SP that asked (core §3.7.3.2): Success when every other application
