@@ -40,6 +40,9 @@ export interface ScenarioOptions {
   logLevel?: string;
   /** The SAML application's Single Logout binding (default HTTP-Redirect). */
   samlSloBinding?: 'HTTP-Redirect' | 'HTTP-POST';
+  /** The SAML application finds the session to end by its (SameSite=Lax) cookie; registered with this frontchannel_mode. */
+  samlSessionByCookie?: boolean;
+  samlFrontchannelMode?: 'frame' | 'top_level';
   /** Host name of the IdP's issuer (tests use 127.0.0.1 to make the applications cross-site). */
   idpHost?: string;
 }
@@ -78,7 +81,7 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
   }, {}), { logger: logger.child({ instance: 'fabrikam-ad' }) });
 
   // the SAML application first: its registration carries the certificate it signs with
-  const samlApp = await startSamlApp({ ...SAML_APP, port: o.basePort + 104, issuer: idpUrl, sloBinding: o.samlSloBinding });
+  const samlApp = await startSamlApp({ ...SAML_APP, port: o.basePort + 104, issuer: idpUrl, sloBinding: o.samlSloBinding, sessionByCookie: o.samlSessionByCookie, frontchannelMode: o.samlFrontchannelMode });
 
   const idp = await startAdieu(parseConfig({
     issuer: idpUrl, port: o.basePort, log_level: o.logLevel ?? 'warn',

@@ -23,6 +23,13 @@ export interface SamlAppOptions {
   accent?: string;
   /** The binding of its Single Logout service (default HTTP-Redirect). */
   sloBinding?: 'HTTP-Redirect' | 'HTTP-POST';
+  /**
+   * Like many SPs, find the session a LogoutRequest ends by the browser's session cookie (kept
+   * SameSite=Lax), not by NameID alone: in a cross-site frame it then sees no session and answers so.
+   */
+  sessionByCookie?: boolean;
+  /** Registered with frontchannel_mode (frame by default). */
+  frontchannelMode?: 'frame' | 'top_level';
 }
 
 interface LocalSession { id: string; profile: Profile; at: number }
@@ -41,7 +48,7 @@ export async function startSamlApp(o: SamlAppOptions) {
     saml.catch(() => { saml = undefined; });
     return saml;
   };
-  const cookieOpts = { httpOnly: true, sameSite: 'none' as const, secure: true, path: '/', overwrite: true };
+  const cookieOpts = { httpOnly: true, sameSite: o.sessionByCookie ? 'lax' as const : 'none' as const, secure: true, path: '/', overwrite: true };
   const current = (ctx: Context) => {
     const id = ctx.cookies.get(cookie);
     return id ? sessions.get(id) : undefined;
@@ -89,7 +96,9 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
   /** Ends the sessions a LogoutRequest names (NameID, and SessionIndex if given) and answers it over Redirect. */
   async function answerLogoutRequest(ctx: Context, saml: SAML, profile: Profile, relayState: unknown) {
     let ended = 0;
+    const visible = current(ctx);
     for (const [id, s] of sessions) {
+      if (o.sessionByCookie && s !== visible) continue;
       if (s.profile.nameID === profile.nameID && (!profile.sessionIndex || s.profile.sessionIndex === profile.sessionIndex)) {
         sessions.delete(id);
         ended++;
@@ -148,6 +157,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
         single_logout_services: [{ binding: o.sloBinding ?? 'HTTP-Redirect', location: `${origin}/saml/slo` }],
         signing_certificates: [credentials.certificate_pem],
         name_id_format: 'email',
+        ...(o.frontchannelMode ? { frontchannel_mode: o.frontchannelMode } : {}),
       },
     },
     close: server.close,

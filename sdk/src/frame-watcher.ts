@@ -49,13 +49,12 @@ export interface WatchOptions {
 const isLogoutMessage = (data: unknown): data is LogoutMessage =>
   !!data && typeof data === 'object' && (data as { type?: unknown }).type === LOGOUT_MESSAGE_TYPE;
 
-/**
- * Watches one framed logout URL and resolves once: `confirmed` when the application posts
- * LOGOUT_MESSAGE_TYPE from that frame and origin, `cookies_blocked` when it says it saw no
- * session, `loaded` when the frame loaded and no message came within the grace, `timed_out`
- * when nothing happened in time. Messages from other frames or origins are ignored.
- */
-export function watchLogoutFrame(frame: HTMLIFrameElement, options: WatchOptions): Promise<FrameOutcome> {
+/** The message-watching shared by a frame and a window: one outcome, from `source` only. */
+function watchMessages(
+  source: () => MessageEventSource | null,
+  options: WatchOptions,
+  hooks: { onLoad?: (loaded: () => void) => void; start: () => void },
+): Promise<FrameOutcome> {
   const started = performance.now();
   const grace_ms = options.loaded_grace_ms ?? 1000;
   return new Promise((resolve) => {
@@ -69,17 +68,38 @@ export function watchLogoutFrame(frame: HTMLIFrameElement, options: WatchOptions
       resolve({ status, latency_ms: Math.round(performance.now() - started), error });
     };
     const onMessage = (event: MessageEvent) => {
-      if (event.source !== frame.contentWindow || event.origin !== options.origin || !isLogoutMessage(event.data)) return;
+      if (event.source !== source() || event.origin !== options.origin || !isLogoutMessage(event.data)) return;
       if (event.data.status === 'no_session') finish('cookies_blocked', COOKIES_BLOCKED_ERROR);
       else if (event.data.status === 'refused') finish('refused', 'the application answered that it did not sign out');
       else finish('confirmed');
     };
     window.addEventListener('message', onMessage);
-    frame.addEventListener('load', () => {
+    hooks.onLoad?.(() => {
       // give a confirmation message a moment to arrive before calling it merely loaded
       if (!done && !options.require_confirmation) timers.push(setTimeout(() => finish('loaded'), grace_ms));
     });
     timers.push(setTimeout(() => finish('timed_out', `no answer within ${options.timeout_ms / 1000} s`), options.timeout_ms));
-    if (options.url) frame.src = options.url;
+    hooks.start();
   });
+}
+
+/**
+ * Watches one framed logout URL and resolves once: `confirmed` when the application posts
+ * LOGOUT_MESSAGE_TYPE from that frame and origin, `cookies_blocked` when it says it saw no
+ * session, `loaded` when the frame loaded and no message came within the grace, `timed_out`
+ * when nothing happened in time. Messages from other frames or origins are ignored.
+ */
+export function watchLogoutFrame(frame: HTMLIFrameElement, options: WatchOptions): Promise<FrameOutcome> {
+  return watchMessages(() => frame.contentWindow, options, {
+    onLoad: (loaded) => frame.addEventListener('load', loaded),
+    start: () => { if (options.url) frame.src = options.url; },
+  });
+}
+
+/**
+ * Sends a window this page opened to a logout URL (a top-level navigation) and watches it like a
+ * frame; only a message counts (a window's load events cannot be seen across origins).
+ */
+export function watchLogoutWindow(win: Window, options: WatchOptions & { url: string }): Promise<FrameOutcome> {
+  return watchMessages(() => win, { ...options, require_confirmation: true }, { start: () => { win.location.href = options.url; } });
 }

@@ -5,7 +5,7 @@
 
 import { LOGOUT_MESSAGE_TYPE, type LogoutMessage } from './frame-watcher.ts';
 
-export { watchLogoutFrame, LOGOUT_MESSAGE_TYPE, FRAME_STATUS_TEXT, type FrameOutcome, type FrameStatus, type LogoutMessage } from './frame-watcher.ts';
+export { watchLogoutFrame, watchLogoutWindow, LOGOUT_MESSAGE_TYPE, FRAME_STATUS_TEXT, type FrameOutcome, type FrameStatus, type LogoutMessage } from './frame-watcher.ts';
 
 export interface SsoData {
   sso: boolean;

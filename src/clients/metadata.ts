@@ -63,6 +63,12 @@ const samlFields = z.object({
   attributes: z.record(z.string().min(1).max(256), z.enum(['user_id', 'username', 'email', 'email_verified', 'name', 'preferred_username'])).optional(),
   /** How a logout that did not reach everyone is reported: Success or Responder, with sub-status PartialLogout. */
   partial_logout_status: z.enum(['Success', 'Responder']).optional(),
+  /**
+   * Where its front-channel logout runs: in a frame of the logout page (default), or — for an SP
+   * whose session cookie a frame cannot see (SameSite, third-party cookies blocked) — as a
+   * top-level navigation in a window the logout page opens and watches (HTTP-Redirect only).
+   */
+  frontchannel_mode: z.enum(['frame', 'top_level']).optional(),
   /** Where the SP's metadata was read from (management API: fetched when the client is written). */
   metadata_url: httpUrl.optional(),
 }).strict();

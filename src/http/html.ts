@@ -28,7 +28,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 const STYLE = `
 :root{color-scheme:light dark;--fg:#1b1f24;--bg:#f6f7f9;--card:#fff;--muted:#5b6470;--accent:#2456d3;--danger:#b42318;--ok:#067647;--line:#d0d5dd}
 @media (prefers-color-scheme:dark){:root{--fg:#e7eaee;--bg:#111418;--card:#1a1f25;--muted:#9aa4b2;--accent:#7aa2ff;--danger:#ff8a80;--ok:#6ce9a6;--line:#344054}}
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
+*{box-sizing:border-box}[hidden]{display:none!important}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 main{max-width:28rem;margin:8vh auto;padding:2rem;background:var(--card);border:1px solid var(--line);border-radius:12px}
 h1{font-size:1.4rem;margin:0 0 1rem}p{margin:.5rem 0}label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=email],input[type=password]{width:100%;padding:.6rem .7rem;border:1px solid var(--line);border-radius:8px;background:transparent;color:inherit;font:inherit}

@@ -19,7 +19,14 @@ ul.apps{list-style:none;padding:0;margin:1rem 0}ul.apps li{display:flex;gap:.6re
  */
 export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[] }, o: { issuer: string; timeout_ms: number; channels: Channels; hasReturn: boolean }): { document: string; csp: string } {
   const self = new URL(o.issuer).origin;
-  const frames = logout.deliveries.filter((d) => d.status === 'awaiting_browser')
+  const awaiting = logout.deliveries.filter((d) => d.status === 'awaiting_browser');
+  const displayed = (d: Delivery) => o.channels.browser(d.channel)?.display ?? 'frame';
+  // top-level hops: the window the page opens is a top-level browsing context (no frame-src)
+  const windows = awaiting.filter((d) => displayed(d) === 'window').flatMap((d) => {
+    const url = o.channels.browser(d.channel)!.url(d, o.issuer);
+    return url ? [{ id: d.id, url: url.href }] : [];
+  });
+  const frames = awaiting.filter((d) => displayed(d) === 'frame')
     .flatMap((d) => {
       const channel = o.channels.browser(d.channel);
       const url = channel?.url(d, o.issuer);
@@ -40,6 +47,7 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
     continueUrl,
     hasReturn: o.hasReturn,
     frames: frames.map(({ id, url, confirm_origin, require_confirmation }) => ({ id, url, confirm_origin, require_confirmation })),
+    windows,
     deliveries: logout.deliveries.map(deliveryView),
   };
   const csp = [
@@ -54,6 +62,7 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
       return html`<li class="${v.tone}" data-id="${d.id}"><span class="dot" aria-hidden="true"></span><span><span class="name">${v.client_name}</span> <span class="chan">(${o.channels.label(d.channel)})</span><br><span class="state">${v.status_text}</span></span></li>`;
     })}</ul>
     <p id="advice" class="muted" hidden></p>
+    <button type="button" id="open-window" hidden>Sign out of the remaining applications (opens a window)</button>
     <a class="button" id="continue" href="${continueUrl}">Continue</a>
     <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="${f.require_confirmation ? 'allow-scripts allow-same-origin allow-forms' : 'allow-scripts allow-same-origin'}"></iframe>`)}</div>
     <script type="application/json" id="adieu-logout-data">${new SafeHtml(JSON.stringify(data).replace(/</g, '\\u003c'))}</script>

@@ -101,4 +101,40 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
       await post.close();
     }
   });
+
+  describe('an SP that finds its session by a SameSite=Lax cookie, on another site than the IdP', () => {
+    async function signOutOfBoth(mode: 'frame' | 'top_level') {
+      const cross = await scenario({ idpHost: '127.0.0.1', samlSessionByCookie: true, samlFrontchannelMode: mode });
+      try {
+        let record: any;
+        await inContext(`saml-${mode}`, async (ctx) => {
+          const page = await ctx.newPage();
+          await signInTo(page, cross, 'jwt');
+          await signInToHelpdesk(page, cross);
+          await page.goto(`${cross.urls.idp}/v2/logout?client_id=${cross.apps.jwt!.clientId}&returnTo=${encodeURIComponent(`${cross.apps.jwt!.url}/`)}`, { waitUntil: 'domcontentloaded' });
+          await page.waitForSelector('body[data-finished]', { timeout: 20_000 });
+          record = await latestLogout(cross.urls.idp);
+          if (mode === 'top_level') await page.screenshot({ path: new URL('../../test-artifacts/saml-top-level.png', import.meta.url).pathname });
+        });
+        return { record, sessionsLeft: cross.samlApp.sessions.size };
+      } finally {
+        await cross.close();
+      }
+    }
+
+    it('in a frame it cannot see its cookie and says so: the logout shows it red, with its answer', async () => {
+      const { record, sessionsLeft } = await signOutOfBoth('frame');
+      const helpdesk = record.deliveries.find((d: any) => d.client_name === 'Fabrikam Helpdesk');
+      assert.deepEqual([helpdesk.channel, helpdesk.status], ['saml_redirect', 'rejected']);
+      assert.match(helpdesk.last_error, /LogoutResponse (Requester|Responder)/);
+      assert.equal(sessionsLeft, 1, 'the Helpdesk session survived, and the person was told');
+    });
+
+    it('with frontchannel_mode top_level the page takes a window there: the cookie is sent and the logout confirmed', async () => {
+      const { record, sessionsLeft } = await signOutOfBoth('top_level');
+      const helpdesk = record.deliveries.find((d: any) => d.client_name === 'Fabrikam Helpdesk');
+      assert.deepEqual([helpdesk.channel, helpdesk.status], ['saml_top_level', 'confirmed'], JSON.stringify(helpdesk));
+      assert.equal(sessionsLeft, 0);
+    });
+  });
 });

@@ -1,8 +1,9 @@
 // Adieu's logout page (browser code, bundled by esbuild): frames each application's front-channel
 // or legacy logout URL and watches each with the SDK's frame-watcher (confirmed by postMessage, or
-// at least loaded, within a bounded wait), watches back-channel deliveries, reports what it saw,
-// then continues.
-import { FRAME_STATUS_TEXT, watchLogoutFrame, type FrameOutcome } from '../../../sdk/src/frame-watcher.ts';
+// at least loaded, within a bounded wait), takes one window it opens through the applications
+// that need a top-level navigation (one bounded hop each), watches back-channel deliveries,
+// reports what it saw, then continues.
+import { FRAME_STATUS_TEXT, watchLogoutFrame, watchLogoutWindow, type FrameOutcome } from '../../../sdk/src/frame-watcher.ts';
 
 /** A delivery as the page shows it (delivery-view.ts). */
 interface DeliveryView {
@@ -22,6 +23,8 @@ interface PageData {
   continueUrl: string;
   hasReturn: boolean;
   frames: { id: string; url: string; confirm_origin: string; require_confirmation: boolean }[];
+  /** Top-level hops, in order, through one window; confirmed from Adieu's origin. */
+  windows: { id: string; url: string }[];
   deliveries: DeliveryView[];
 }
 
@@ -29,7 +32,8 @@ const data = JSON.parse(document.getElementById('adieu-logout-data')!.textConten
 const $ = (id: string) => document.getElementById(id)!;
 const lines = new Map([...document.querySelectorAll<HTMLLIElement>('#apps li')].map((li) => [li.dataset.id!, li]));
 const views = new Map(data.deliveries.map((d) => [d.id, d]));
-const framed = new Set(data.frames.map((f) => f.id));
+// deliveries this page judges (frames and window hops); the server's word counts for the others
+const framed = new Set([...data.frames, ...data.windows].map((f) => f.id));
 const results: (FrameOutcome & { id: string })[] = [];
 
 function paint(id: string, status: string, text: string, tone: string, error?: string | null) {
@@ -125,6 +129,35 @@ for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe[data-id
   if (!f) continue;
   void watchLogoutFrame(frame, { origin: f.confirm_origin, timeout_ms: data.timeoutMs, require_confirmation: f.require_confirmation }).then((outcome) => settleFrame(id, outcome));
 }
+
+/**
+ * Window hops: one window, opened at once (or, where the browser blocks that, on a click), taken
+ * through each application in turn; a hop that does not answer within the timeout is recorded
+ * timed out and the window moves on, so one dead application costs one timeout.
+ */
+async function runWindowHops() {
+  if (data.windows.length === 0) return;
+  const open = () => window.open('about:blank', 'adieu-sign-out', 'popup,width=520,height=640');
+  let win = open();
+  if (!win) {
+    const button = $('open-window') as HTMLButtonElement;
+    button.hidden = false;
+    win = await new Promise<Window | null>((resolve) => button.addEventListener('click', () => {
+      button.hidden = true;
+      resolve(open());
+    }, { once: true }));
+  }
+  for (const hop of data.windows) {
+    if (!win || win.closed) {
+      settleFrame(hop.id, { status: 'timed_out', latency_ms: 0, error: win ? 'the sign-out window was closed' : 'the browser blocked the sign-out window' });
+      continue;
+    }
+    settleFrame(hop.id, await watchLogoutWindow(win, { url: hop.url, origin: location.origin, timeout_ms: data.timeoutMs }));
+  }
+  win?.close();
+}
+
+void runWindowHops();
 void poll();
 setTimeout(maybeFinish, data.timeoutMs + 50);
 if (framed.size === 0) maybeFinish();

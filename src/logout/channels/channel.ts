@@ -53,6 +53,8 @@ export interface BrowserChannel extends ChannelBase {
    * server receiving the application's answer (the page's report of success is then not taken).
    */
   readonly confirmedBy?: 'page' | 'server';
+  /** Where the logout page loads it: a hidden frame (default), or a window it opens (top-level navigation). */
+  readonly display?: 'frame' | 'window';
   /** The URL the logout page loads for a delivery, or undefined when it cannot. */
   url(d: Delivery, issuer: string): URL | undefined;
 }

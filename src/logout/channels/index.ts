@@ -5,7 +5,7 @@ import { backchannel } from './backchannel.ts';
 import type { BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
 import { frontchannel } from './frontchannel.ts';
 import { legacyGet } from './legacy-get.ts';
-import { samlFrontchannel } from './saml-frontchannel.ts';
+import { samlFrontchannel, samlTopLevel } from './saml-frontchannel.ts';
 import { samlSoap } from './saml-soap.ts';
 
 export type { AttemptResult, BrowserChannel, LogoutChannel, ServerChannel } from './channel.ts';
@@ -43,9 +43,12 @@ export class Channels {
 }
 
 export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; saml: SamlIdp; frontchannel_timeout_ms: number }): Channels {
+  // a browser-carried LogoutRequest stays valid while the page may still be loading it
+  const samlLifetime_s = Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60;
   return new Channels([
     backchannel(deps), frontchannel, legacyGet,
     samlSoap(deps),
-    ...(['HTTP-Redirect', 'HTTP-POST'] as const).map((binding) => samlFrontchannel({ saml: deps.saml, binding, lifetime_s: Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60 })),
+    ...(['HTTP-Redirect', 'HTTP-POST'] as const).map((binding) => samlFrontchannel({ saml: deps.saml, binding, lifetime_s: samlLifetime_s })),
+    samlTopLevel({ saml: deps.saml, lifetime_s: samlLifetime_s }),
   ]);
 }

@@ -33,10 +33,33 @@ export function samlFrontchannel({ saml, lifetime_s, binding }: { saml: SamlIdp;
     kind: 'browser',
     fallback: true,
     confirmedBy: 'server',
-    target: samlTarget(binding),
+    target: samlTarget(binding, 'frame'),
     url(d: Delivery, issuer: string) {
       if (!d.target || !d.name_id) return undefined;
       if (binding === 'HTTP-POST') return new URL(`${issuer}${postFormPath(d)}`);
+      return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
+    },
+  };
+}
+
+/**
+ * SAML Single Logout as a top-level navigation (HTTP-Redirect), for an SP registered with
+ * `frontchannel_mode: top_level`: a top-level GET carries the SP's SameSite=Lax session cookie,
+ * which a frame does not. The logout page opens one window and takes it through these SPs one
+ * after another, each hop bounded by the front-channel timeout, so a dead SP costs one timeout
+ * and never strands the person: the logout page itself never leaves.
+ */
+export function samlTopLevel({ saml, lifetime_s }: { saml: SamlIdp; lifetime_s: number }): BrowserChannel {
+  return {
+    name: 'saml_top_level',
+    label: 'SAML top-level window',
+    kind: 'browser',
+    fallback: true,
+    confirmedBy: 'server',
+    display: 'window',
+    target: samlTarget('HTTP-Redirect', 'top_level'),
+    url(d: Delivery) {
+      if (!d.target || !d.name_id) return undefined;
       return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
     },
   };

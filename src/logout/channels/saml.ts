@@ -4,11 +4,13 @@ import type { SessionClient } from '../../storage/types.ts';
 type SloBinding = 'SOAP' | 'HTTP-Redirect' | 'HTTP-POST';
 
 /**
- * A SAML channel's `target`: the SP's SingleLogoutService with this binding, and the NameID its
- * sign-in was given (no NameID recorded: the SP never completed a SAML sign-in, nothing to end).
+ * A SAML channel's `target`: the SP's SingleLogoutService with this binding (for a browser
+ * channel, only where the SP's frontchannel_mode is `mode`), and the NameID its sign-in was given
+ * (no NameID recorded: the SP never completed a SAML sign-in, nothing to end).
  */
-export function samlTarget(binding: SloBinding) {
+export function samlTarget(binding: SloBinding, mode?: 'frame' | 'top_level') {
   return (m: ClientMetadata, app: SessionClient) => {
+    if (mode && (m.saml?.frontchannel_mode ?? 'frame') !== mode) return undefined;
     const service = m.saml?.single_logout_services?.find((s) => s.binding === binding);
     return service && app.name_id ? { target: service.location, include_sid: true, name_id: app.name_id } : undefined;
   };
