@@ -15,8 +15,8 @@ export interface NodeSamlSp {
   credentials: SigningCredentials;
   /** The registration Adieu gets (config `clients` entry or management API body). */
   registration(extra?: Record<string, unknown>): Record<string, unknown>;
-  /** node-saml configured against the IdP at `issuer` (its certificate from the IdP's metadata). */
-  saml(issuer: string): Promise<SAML>;
+  /** node-saml configured against the IdP at `issuer` (its certificate from the IdP's metadata); `decrypt`: it can read encrypted assertions. */
+  saml(issuer: string, options?: { decrypt?: boolean }): Promise<SAML>;
 }
 
 let shared: Promise<SigningCredentials> | undefined;
@@ -42,7 +42,7 @@ export async function nodeSamlSp(client_id: string, base = `http://localhost:9/$
         ...extra,
       },
     }),
-    saml: (issuer: string) => nodeSamlFor({ issuer, clientId: client_id, entityId: sp.entity_id, acs: sp.acs, credentials, nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' }),
+    saml: (issuer: string, options = {}) => nodeSamlFor({ issuer, clientId: client_id, entityId: sp.entity_id, acs: sp.acs, credentials, nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', ...options }),
   };
   return sp;
 }

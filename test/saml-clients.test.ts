@@ -20,7 +20,7 @@ describe('SAML service providers as clients (management API)', () => {
   const spMetadata = () => `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${sp.entity_id}">
   <md:SPSSODescriptor AuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(sp.credentials.certificate_pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>MIIBogus</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${certificateBody(sp.credentials.certificate_pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
     <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="http://localhost:9/wiki/soap"/>
     <md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sp.slo}"/>
     <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:transient</md:NameIDFormat>
@@ -37,7 +37,8 @@ describe('SAML service providers as clients (management API)', () => {
     assert.deepEqual(saml.assertion_consumer_services, [{ binding: 'HTTP-POST', location: sp.acs, index: 1, is_default: true }], 'Artifact is not spoken: left out');
     assert.deepEqual(saml.single_logout_services.map((s: any) => s.binding), ['SOAP', 'HTTP-Redirect']);
     assert.equal(saml.name_id_format, 'transient');
-    assert.equal(saml.signing_certificates.length, 1, 'only the signing key');
+    assert.equal(saml.signing_certificates.length, 1, 'the signing key');
+    assert.equal(saml.encryption_certificates.length, 1, 'the encryption key');
     assert.equal(saml.want_requests_signed, true);
     assert.equal(saml.metadata_xml, undefined, 'the XML is read into fields, not kept');
 
@@ -84,6 +85,7 @@ describe('SAML service providers as clients (management API)', () => {
       [{ client_id: 'x', saml: { ...valid, assertion_consumer_services: [{ binding: 'HTTP-Artifact', location: sp.acs }] } }, /saml\.assertion_consumer_services\.0\.binding/],
       [{ client_id: 'x', saml: { ...valid, signing_certificates: undefined } }, /saml\.signing_certificates: is required while want_requests_signed/],
       [{ client_id: 'x', saml: { ...valid, signing_certificates: ['not a certificate'] } }, /saml\.signing_certificates\.0: must be an X\.509 certificate/],
+      [{ client_id: 'x', saml: { ...valid, encryption_certificates: ['MIIBogus'] } }, /saml\.encryption_certificates\.0: must be an X\.509 certificate/],
       [{ client_id: 'x', saml: { ...valid, name_id_format: 'kerberos' } }, /saml\.name_id_format/],
       [{ client_id: 'x', saml: { ...valid, single_logout_services: [{ binding: 'SOAP', location: 'http://denied.example/soap' }] } }, /saml\.single_logout_services\.0\.location: .*denied/],
       [{ client_id: 'x', saml: { metadata_xml: '<html>' } }, /saml\.metadata_xml/],

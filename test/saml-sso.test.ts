@@ -10,9 +10,11 @@ import { testClient } from '../harness/idp.ts';
 describe('SAML single sign-on', () => {
   let idp: TestIdp;
   let sp: NodeSamlSp;
+  let vault: NodeSamlSp;
   before(async () => {
     sp = await nodeSamlSp('helpdesk');
-    idp = await startIdp({ clients: [testClient('app1'), sp.registration()] });
+    vault = await nodeSamlSp('vault');
+    idp = await startIdp({ clients: [testClient('app1'), sp.registration(), vault.registration({ encryption_certificates: [vault.credentials.certificate_pem] })] });
   });
   after(() => idp.close());
 
@@ -25,6 +27,20 @@ describe('SAML single sign-on', () => {
     assert.equal(profile.nameIDFormat, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress');
     assert.equal(relayState, 'back-to-tickets');
     assert.ok(profile.sessionIndex);
+  });
+
+  test('an SP with an encryption certificate gets its assertion encrypted (AES-256-GCM), readable only with its key', async () => {
+    const ua = new UserAgent();
+    const saml = await vault.saml(idp.issuer, { decrypt: true });
+    const { profile, page } = await samlSignIn(ua, saml);
+    assert.equal(profile.nameID, 'mary@fabrikamcorp.com');
+    const xmlText = Buffer.from(postedFields(page).fields.SAMLResponse!, 'base64').toString();
+    assert.match(xmlText, /<saml:EncryptedAssertion[^>]*><xenc:EncryptedData [^>]*Type="http:\/\/www\.w3\.org\/2001\/04\/xmlenc#Element"/);
+    assert.match(xmlText, /xmlenc11#aes256-gcm/);
+    assert.doesNotMatch(xmlText, /mary@fabrikamcorp\.com/, 'nothing about Mary in the clear');
+    // the same response without the key: node-saml cannot read it
+    const blind = await vault.saml(idp.issuer);
+    await assert.rejects(blind.validatePostResponseAsync(postedFields(page).fields));
   });
 
   test('a browser already signed in to an OIDC app signs in to the SAML app silently, in the same session', async () => {

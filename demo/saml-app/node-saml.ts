@@ -8,6 +8,8 @@ export interface NodeSamlSettings {
   acs: string;
   credentials: SigningCredentials;
   nameIdFormat: string;
+  /** Decrypts assertions encrypted for the SP (its registration has encryption_certificates). */
+  decrypt?: boolean;
 }
 
 /**
@@ -33,5 +35,6 @@ export async function nodeSamlFor(s: NodeSamlSettings): Promise<SAML> {
     wantAuthnResponseSigned: true,
     validateInResponseTo: ValidateInResponseTo.never,
     disableRequestedAuthnContext: true,
+    ...(s.decrypt ? { decryptionPvk: s.credentials.private_key_pem } : {}),
   });
 }

@@ -56,6 +56,8 @@ const samlFields = z.object({
   }).strict()).max(10).optional(),
   /** KeyDescriptor use="signing": verifies the SP's requests and responses (several: key rollover). */
   signing_certificates: z.array(certificate).max(5).optional(),
+  /** KeyDescriptor use="encryption": assertions are encrypted for the first (AES-256-GCM, RSA-OAEP). */
+  encryption_certificates: z.array(certificate).max(5).optional(),
   /** AuthnRequestsSigned, extended to logout messages: refuse what is unsigned. Default true. */
   want_requests_signed: z.boolean().optional(),
   name_id_format: z.enum(['email', 'persistent', 'transient', 'unspecified']).optional(),
@@ -168,6 +170,7 @@ export function normalizeClient(m: ClientMetadata): ClientMetadata {
       saml: {
         ...m.saml,
         signing_certificates: m.saml.signing_certificates?.map(normalizeCertificate),
+        encryption_certificates: m.saml.encryption_certificates?.map(normalizeCertificate),
         want_requests_signed: m.saml.want_requests_signed ?? true,
         name_id_format: m.saml.name_id_format ?? 'unspecified',
         partial_logout_status: m.saml.partial_logout_status ?? 'Success',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { AUTHN_CONTEXT_PASSWORD, ATTRNAME_FORMAT_BASIC, ATTRNAME_FORMAT_URI, BEARER, NAME_ID_FORMATS, bindingName, type BindingName, type NameIdFormatName } from './names.ts';
+import { encryptAssertion } from './encryption.ts';
 import type { XmlSigner } from './signer.ts';
 import { attr, childElements, NS, optionalChild, requiredAttr, requiredChild, SamlError, STATUS, textOf } from './xml.ts';
 import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
@@ -43,6 +44,8 @@ export interface AssertionInput {
   lifetime_s: number;
   sessionNotOnOrAfter_ms?: number;
   attributes: { name: string; values: string[] }[];
+  /** The SP's encryption certificate: the signed assertion is sent encrypted for it. */
+  encryptFor?: string;
 }
 
 function assertionElement(a: AssertionInput): XmlElement {
@@ -84,8 +87,14 @@ export async function buildResponse(r: {
   return signer.sign(el('samlp:Response', { ID: newMessageId(), Version: '2.0', IssueInstant: instant(r.now_ms), Destination: r.destination, InResponseTo: r.inResponseTo }, [
     el('saml:Issuer', {}, [r.issuer]),
     statusElement(status.code, status.subCode, status.message),
-    r.assertion && await signer.sign(assertionElement(r.assertion)),
+    r.assertion && await signedAssertion(r.assertion, signer),
   ]));
+}
+
+/** The assertion, signed, then encrypted when the SP has an encryption certificate (sign-then-encrypt). */
+async function signedAssertion(a: AssertionInput, signer: XmlSigner): Promise<XmlElement> {
+  const signed = await signer.sign(assertionElement(a));
+  return a.encryptFor ? encryptAssertion(signed, a.encryptFor) : signed;
 }
 
 /** A LogoutRequest (core §3.7.1), unsigned: the binding signs it. */

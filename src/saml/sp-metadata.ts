@@ -8,15 +8,17 @@ export interface ImportedSp {
   assertion_consumer_services: { binding: 'HTTP-POST' | 'HTTP-Redirect'; location: string; index?: number; is_default?: boolean }[];
   single_logout_services?: { binding: 'SOAP' | 'HTTP-Redirect' | 'HTTP-POST'; location: string; response_location?: string }[];
   signing_certificates?: string[];
+  encryption_certificates?: string[];
   want_requests_signed?: boolean;
   name_id_format?: 'email' | 'persistent' | 'transient' | 'unspecified';
 }
 
-function certificates(sp: Element): string[] {
+/** The certificates of KeyDescriptors for `use` (one without `use` serves both, metadata §2.4.1.1). */
+function certificates(sp: Element, wanted: 'signing' | 'encryption'): string[] {
   const out: string[] = [];
   for (const kd of childElements(sp, NS.md, 'KeyDescriptor')) {
     const use = attr(kd, 'use');
-    if (use && use !== 'signing') continue;
+    if (use && use !== wanted) continue;
     for (const ki of childElements(kd, NS.ds, 'KeyInfo')) {
       for (const data of childElements(ki, NS.ds, 'X509Data')) {
         for (const c of childElements(data, NS.ds, 'X509Certificate')) out.push(textOf(c).replace(/\s+/g, ''));
@@ -53,13 +55,15 @@ export function importSpMetadata(text: string): ImportedSp {
     return [{ binding, location: requiredAttr(el, 'Location'), ...(response ? { response_location: response } : {}) }];
   });
   const formats = childElements(sp, NS.md, 'NameIDFormat').map((el) => nameIdFormatName(textOf(el))).filter((f) => f !== undefined);
-  const certs = certificates(sp);
+  const certs = certificates(sp, 'signing');
+  const encryption = certificates(sp, 'encryption');
   const signed = attr(sp, 'AuthnRequestsSigned');
   return {
     entity_id: requiredAttr(root, 'entityID'),
     assertion_consumer_services: acs,
     ...(slo.length ? { single_logout_services: slo } : {}),
     ...(certs.length ? { signing_certificates: certs } : {}),
+    ...(encryption.length ? { encryption_certificates: encryption } : {}),
     ...(signed !== undefined ? { want_requests_signed: signed === 'true' } : {}),
     ...(formats[0] ? { name_id_format: formats[0] } : {}),
   };

@@ -1,3 +1,4 @@
+import type { Element } from '@xmldom/xmldom';
 import { NS } from './xml.ts';
 
 // Adieu writes every SAML document it signs in canonical form: what it sends is byte for byte the
@@ -11,8 +12,10 @@ import { NS } from './xml.ts';
 // The writer's output is checked against xml-crypto's canonicalization in the tests.
 
 export interface XmlElement {
-  /** prefix:localName; the prefix is one of NS. */
+  /** prefix:localName (the prefix one of NS, unless `ns` says), or a localName in the default namespace `ns`. */
   name: string;
+  /** The element's namespace URI, where its prefix is not one of NS (imported elements). */
+  ns?: string;
   attrs?: Record<string, string | number | undefined | null>;
   children?: (XmlElement | string | undefined | null | false)[];
 }
@@ -30,13 +33,14 @@ export const escapeAttr = (value: string) => value.replace(INVALID, '').replace(
 
 /** Renders an element (and its subtree) in exclusive canonical form; `inScope` is what the output's ancestors declared. */
 export function renderCanonical(node: XmlElement, inScope: ReadonlyMap<string, string> = new Map()): string {
-  const prefix = node.name.slice(0, node.name.indexOf(':'));
-  const uri = PREFIXES[prefix];
-  if (!uri) throw new Error(`unknown namespace prefix in ${node.name}`);
+  const colon = node.name.indexOf(':');
+  const prefix = colon < 0 ? '' : node.name.slice(0, colon);
+  const uri = node.ns ?? PREFIXES[prefix];
+  if (!uri) throw new Error(`unknown namespace of ${node.name}`);
   let out = `<${node.name}`;
   let scope = inScope;
   if (inScope.get(prefix) !== uri) {
-    out += ` xmlns:${prefix}="${escapeAttr(uri)}"`;
+    out += ` ${prefix ? `xmlns:${prefix}` : 'xmlns'}="${escapeAttr(uri)}"`;
     scope = new Map(inScope).set(prefix, uri);
   }
   const attrs = Object.entries(node.attrs ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== null)
@@ -48,4 +52,23 @@ export function renderCanonical(node: XmlElement, inScope: ReadonlyMap<string, s
     out += typeof child === 'string' ? escapeText(child) : renderCanonical(child, scope);
   }
   return `${out}</${node.name}>`;
+}
+
+/**
+ * An element parsed from XML a library made (XML Encryption's EncryptedData), as the writer's
+ * tree: elements, their unprefixed attributes and text; namespace declarations are re-derived.
+ */
+export function importElement(element: Element): XmlElement {
+  const attrs: Record<string, string> = {};
+  for (const a of Array.from(element.attributes)) {
+    if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
+    if (a.name.includes(':')) throw new Error(`prefixed attribute ${a.name} is not supported`);
+    attrs[a.name] = a.value;
+  }
+  const children: XmlElement['children'] = [];
+  for (let n = element.firstChild; n; n = n.nextSibling) {
+    if (n.nodeType === 1) children.push(importElement(n as Element));
+    else if (n.nodeType === 3 || n.nodeType === 4) children.push(n.nodeValue ?? '');
+  }
+  return { name: element.tagName, ns: element.namespaceURI ?? undefined, attrs, children };
 }

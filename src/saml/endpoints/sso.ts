@@ -124,6 +124,7 @@ export function samlSsoRoutes({ config, storage, saml: idp }: RouteDeps): Router
         issuer: idp.entityId, audience: sp.sp.entity_id, recipient: pending.acs.location, inResponseTo: pending.request_id ?? undefined,
         nameId, sessionIndex: code.sid, authnInstant_ms: code.authTime * 1000, now_ms,
         lifetime_s: config.saml.assertion_lifetime_s, attributes: idp.attributesFor(sp, user),
+        encryptFor: sp.sp.encryption_certificates?.[0],
       },
     }, idp.signer);
     await idp.send(ctx, pending.acs, 'SAMLResponse', response, pending.relay_state ?? undefined, { signed: true });
