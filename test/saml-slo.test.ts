@@ -5,6 +5,7 @@ import { LogoutReceiver } from '../harness/logout-receiver.ts';
 import { signIn } from '../harness/rp.ts';
 import { nodeSamlSp, samlSignIn, type NodeSamlSp } from '../harness/saml-sp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
+import { signEnveloped } from '../harness/xml-sign.ts';
 import { waitFor } from '../harness/wait.ts';
 import { decodeRedirectMessage } from '../src/saml/bindings.ts';
 import { readLogoutResponse } from '../src/saml/messages.ts';
@@ -110,6 +111,22 @@ describe('SAML Single Logout started by an SP', () => {
     assert.equal(refused.response.status, 400);
     assert.match(refused.body, /must sign its messages/);
     assert.equal((await samlSignIn(ua, saml)).passwordPrompted, false);
+  });
+
+  test("a captured signed request wrapped into a forged LogoutRequest for someone else is refused, and ends nothing", async () => {
+    const { ua, saml } = await signedIn([]);
+    // what an attacker holds: a request the SP really signed (here: an AuthnRequest), re-posted inside
+    // a forged logout, in a foreign element where the schema lets anything be (samlify #634's shape)
+    const captured = signEnveloped(`<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_captured" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${idp.issuer}/samlp/helpdesk"><saml:Issuer>${sp.entity_id}</saml:Issuer></samlp:AuthnRequest>`, sp.credentials);
+    const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(captured)![0];
+    const forged = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_forged" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${idp.issuer}/samlp/helpdesk/logout"><saml:Issuer>${sp.entity_id}</saml:Issuer>${signature}<samlp:Extensions><x:wrap xmlns:x="urn:example:attacker">${captured}</x:wrap></samlp:Extensions><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">mary@fabrikamcorp.com</saml:NameID></samlp:LogoutRequest>`;
+    const res = await fetch(`${idp.issuer}/samlp/helpdesk/logout`, {
+      method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLRequest: Buffer.from(forged).toString('base64') }),
+    });
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /signature/);
+    assert.equal((await samlSignIn(ua, saml)).passwordPrompted, false, "Mary's session lives on");
   });
 
   test('a replayed LogoutRequest is refused', async () => {

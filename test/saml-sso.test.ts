@@ -55,6 +55,9 @@ describe('SAML single sign-on', () => {
     assert.equal(recorded.sid, profile.sessionIndex);
     assert.deepEqual(recorded.name_id, { value: 'mary@fabrikamcorp.com', format: 'email' });
     assert.equal(session!.last_used_client_id, 'helpdesk');
+    // getSSOData sees the SAML application like any other
+    const ssodata = await (await ua.fetch(`${idp.issuer}/user/ssodata`)).json();
+    assert.deepEqual([ssodata.sessionClients, ssodata.lastUsedClientID], [['app1', 'helpdesk'], 'helpdesk']);
   });
 
   /** POSTs an AuthnRequest (HTTP-POST binding) as the SP would, signed with its key unless told otherwise. */
