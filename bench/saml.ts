@@ -6,21 +6,10 @@ import { UserAgent } from '../harness/user-agent.ts';
 import { loadIdpCredentials } from '../src/saml/idp-credentials.ts';
 import { XmlSigner } from '../src/saml/signer.ts';
 import { logoutAndWait, session, startBenchIdp, startReceiver } from './fanout.ts';
+import { rate } from './silent-login.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round2 = (x: number) => +x.toFixed(2);
-
-async function rate(seconds: number, concurrency: number, op: () => Promise<void>) {
-  const end = performance.now() + seconds * 1000;
-  let count = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      await op();
-      count++;
-    }
-  }));
-  return count / seconds;
-}
 
 /**
  * A SAML SSO round trip with a live SSO session: a node-saml SP's signed AuthnRequest through

@@ -3,7 +3,8 @@ import { startIdp, testClient } from '../harness/idp.ts';
 import { discover, signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
 
-async function rate(seconds: number, concurrency: number, op: () => Promise<void>) {
+/** Operations per second: `concurrency` loops doing `op` for `seconds`. */
+export async function rate(seconds: number, concurrency: number, op: () => Promise<void>) {
   const end = performance.now() + seconds * 1000;
   let count = 0;
   await Promise.all(Array.from({ length: concurrency }, async () => {

@@ -27,6 +27,16 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<{ browser
   };
 }
 
+/** Runs `fn` in a fresh browser context (its own cookies), with screenshots on failure; closes it after. */
+export async function inNewContext<T>(browser: Browser, name: string, fn: (context: BrowserContext) => Promise<T>): Promise<T> {
+  const context = await browser.newContext();
+  try {
+    return await withScreenshots(context, name, () => fn(context));
+  } finally {
+    await context.close();
+  }
+}
+
 /** Runs a browser test step; on failure saves a screenshot of every open page, then rethrows. */
 export async function withScreenshots<T>(context: BrowserContext, name: string, fn: () => Promise<T>): Promise<T> {
   try {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import Koa, { type Context } from 'koa';
+import type { Context } from 'koa';
 import * as client from 'openid-client';
 import { readForm } from '../../src/http/body.ts';
 import { escapeHtml as e } from '../../src/http/html.ts';
-import { listen } from '../listen.ts';
+import { serveDemoApp } from '../listen.ts';
 
 /**
  * A demo application: a real OIDC relying party (openid-client 6) with its own local session,
@@ -166,20 +166,7 @@ pre{background:#0f172a;color:#e2e8f0;padding:1rem;border-radius:8px;overflow:aut
     }
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    ctx.cookies.secure = true; // localhost is a secure context: browsers keep Secure cookies
-    try {
-      await next();
-    } catch (err) {
-      const error = err as Error & { status?: number };
-      ctx.status = error.status ?? 500;
-      ctx.type = 'html';
-      ctx.body = layout(`${o.name}: error`, `<h2>Something went wrong</h2><p>${e(error.message)}</p><a class="button" href="/">Back</a>`);
-    }
-  });
-  app.use(router.routes()).use(router.allowedMethods());
-  const server = await listen(app, o.port);
+  const server = await serveDemoApp(router, o.port, (message) => layout(`${o.name}: error`, `<h2>Something went wrong</h2><p>${e(message)}</p><a class="button" href="/">Back</a>`));
   return { url: origin, sessions, logoutEvents, close: server.close };
 }
 

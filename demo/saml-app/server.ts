@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Profile, SAML } from '@node-saml/node-saml';
-import Koa, { type Context } from 'koa';
+import type { Context } from 'koa';
 import { readForm } from '../../src/http/body.ts';
 import { escapeHtml as e } from '../../src/http/html.ts';
 import { generateSigningCredentials } from '../../src/saml/idp-credentials.ts';
-import { listen } from '../listen.ts';
+import { serveDemoApp } from '../listen.ts';
 import { nodeSamlFor } from './node-saml.ts';
 
 /**
@@ -129,20 +129,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{font-wei
     await answerLogoutRequest(ctx, saml, profile!, form.RelayState);
   });
 
-  const app = new Koa();
-  app.use(async (ctx, next) => {
-    ctx.cookies.secure = true; // localhost is a secure context: browsers keep Secure cookies
-    try {
-      await next();
-    } catch (err) {
-      const error = err as Error & { status?: number };
-      ctx.status = error.status ?? 500;
-      ctx.type = 'html';
-      ctx.body = layout(`${o.name}: error`, `<h2>Something went wrong</h2><p>${e(error.message)}</p><a class="button" href="/">Back</a>`);
-    }
-  });
-  app.use(router.routes()).use(router.allowedMethods());
-  const server = await listen(app, o.port);
+  const server = await serveDemoApp(router, o.port, (message) => layout(`${o.name}: error`, `<h2>Something went wrong</h2><p>${e(message)}</p><a class="button" href="/">Back</a>`));
   return {
     url: origin,
     sessions,

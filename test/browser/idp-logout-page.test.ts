@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { inNewContext, launchBrowser } from '../../harness/browser.ts';
 import { api } from '../../harness/idp.ts';
 import { scenario, signInTo } from './scenario-helpers.ts';
 
@@ -23,14 +23,7 @@ describe("the IdP's own logout page: front-channel, legacy GET and back-channel 
   before(async () => { browser = await launchBrowser(['--test-third-party-cookie-phaseout']); });
   after(() => browser?.close());
 
-  async function inContext(name: string, fn: (ctx: BrowserContext) => Promise<void>) {
-    const ctx = await browser.browser.newContext();
-    try {
-      await withScreenshots(ctx, name, () => fn(ctx));
-    } finally {
-      await ctx.close();
-    }
-  }
+  const inContext = (name: string, fn: (ctx: BrowserContext) => Promise<void>) => inNewContext(browser.browser, name, fn);
 
   it('shows confirmed, timed-out and back-channel lines, records them, and does not hang on a dead application', async () => {
     const s = await scenario({ channels: { jwt: 'frontchannel', sharepoint: 'frontchannel', timesheets: 'backchannel' }, logoutDelays: { sharepoint: 8000 } });

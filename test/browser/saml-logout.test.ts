@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { inNewContext, launchBrowser } from '../../harness/browser.ts';
 import { api } from '../../harness/idp.ts';
 import type { Scenario } from '../../demo/scenario.ts';
 import { scenario, signInTo } from './scenario-helpers.ts';
@@ -33,14 +33,7 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
     await browser?.close();
   });
 
-  async function inContext(name: string, fn: (ctx: BrowserContext) => Promise<void>) {
-    const ctx = await browser.browser.newContext();
-    try {
-      await withScreenshots(ctx, name, () => fn(ctx));
-    } finally {
-      await ctx.close();
-    }
-  }
+  const inContext = (name: string, fn: (ctx: BrowserContext) => Promise<void>) => inNewContext(browser.browser, name, fn);
 
   it('an OIDC sign-out reaches the SAML app in a frame, confirmed only by its LogoutResponse', async () => {
     await inContext('saml-frontchannel', async (ctx) => {

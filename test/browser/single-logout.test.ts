@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import type { Scenario } from '../../demo/scenario.ts';
-import { ARTIFACTS, launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { ARTIFACTS, inNewContext, launchBrowser } from '../../harness/browser.ts';
 import { freePort } from '../../harness/idp.ts';
 import { logoutLines, scenario, signInTo } from './scenario-helpers.ts';
 
@@ -12,14 +12,7 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 before(async () => { browser = await launchBrowser(); });
 after(() => browser?.close());
 
-async function inContext<T>(name: string, fn: (ctx: BrowserContext) => Promise<T>) {
-  const ctx = await browser.browser.newContext();
-  try {
-    return await withScreenshots(ctx, name, () => fn(ctx));
-  } finally {
-    await ctx.close();
-  }
-}
+const inContext = <T>(name: string, fn: (ctx: BrowserContext) => Promise<T>) => inNewContext(browser.browser, name, fn);
 
 describe("Mary's scenario in a real browser", () => {
   let s: Scenario;
