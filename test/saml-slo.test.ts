@@ -103,6 +103,19 @@ describe('SAML Single Logout started by an SP', () => {
     assert.equal(logoutResponseIn(back).subStatus, 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
   });
 
+  test('an SP LogoutRequest over the POST binding (signed in the message) is accepted too', async () => {
+    const { ua, profile } = await signedIn([]);
+    const request = signEnveloped(`<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_post${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${idp.issuer}/samlp/helpdesk/logout"><saml:Issuer>${sp.entity_id}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${profile.nameID}</saml:NameID><samlp:SessionIndex>${profile.sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`, sp.credentials);
+    const back = await ua.follow(`${idp.issuer}/samlp/helpdesk/logout`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLRequest: Buffer.from(request).toString('base64'), RelayState: 'posted' }),
+    }, (u) => u.href.startsWith(sp.slo));
+    const url = new URL(back.url);
+    assert.equal(url.searchParams.get('RelayState'), 'posted');
+    assert.equal(logoutResponseIn(url).status, 'urn:oasis:names:tc:SAML:2.0:status:Success');
+    assert.equal((await samlSignIn(ua, await sp.saml(idp.issuer))).passwordPrompted, true, 'the session ended');
+  });
+
   test('an unsigned LogoutRequest is refused while the SP must sign (want_requests_signed), and the session lives on', async () => {
     const { ua, saml, profile } = await signedIn([]);
     const unsignedSaml = await sp.saml(idp.issuer);

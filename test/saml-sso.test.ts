@@ -43,6 +43,18 @@ describe('SAML single sign-on', () => {
     await assert.rejects(blind.validatePostResponseAsync(postedFields(page).fields));
   });
 
+  test('IdP-initiated: /samlp/:client_id without a request signs in and posts an unsolicited response to the default ACS', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, idp.issuer, testClient('app1'));
+    const page = await ua.follow(`${idp.issuer}/samlp/helpdesk?RelayState=${encodeURIComponent('/tickets/42')}`);
+    const { action, fields } = postedFields(page);
+    assert.equal(action, sp.acs);
+    assert.equal(fields.RelayState, '/tickets/42');
+    assert.doesNotMatch(Buffer.from(fields.SAMLResponse!, 'base64').toString(), /InResponseTo/);
+    const { profile } = await (await sp.saml(idp.issuer)).validatePostResponseAsync(fields);
+    assert.equal(profile!.nameID, 'mary@fabrikamcorp.com');
+  });
+
   test('a browser already signed in to an OIDC app signs in to the SAML app silently, in the same session', async () => {
     const ua = new UserAgent();
     await signIn(ua, idp.issuer, testClient('app1'));

@@ -59,17 +59,28 @@ export function page(title: string, body: SafeHtml, lang = 'en'): string {
 // post ends at the application's redirect URI on another origin.
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
 
+/**
+ * What a page may do beyond PAGE_CSP: run Adieu's own scripts (`scripts`), be framed by Adieu's
+ * own pages (`framed`: the logout page's frames).
+ */
+export interface PageOptions { scripts?: boolean; framed?: boolean }
+
+export function pageCsp(o: PageOptions = {}): string {
+  const csp = o.framed ? PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") : PAGE_CSP;
+  return o.scripts ? `${csp}; script-src 'self'` : csp;
+}
+
 /** Sends a complete HTML document as one of Adieu's pages: strict CSP, never cached. */
-export function sendHtml(ctx: { status: number; type: string; body: unknown; set(field: string, value: string): void }, status: number, document: string) {
+export function sendHtml(ctx: { status: number; type: string; body: unknown; set(field: string, value: string): void }, status: number, document: string, options: PageOptions = {}) {
   ctx.status = status;
   ctx.type = 'html';
-  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Content-Security-Policy', pageCsp(options));
   ctx.set('Cache-Control', 'no-store');
   ctx.body = document;
 }
 
-export function sendPage(ctx: Parameters<typeof sendHtml>[0], status: number, title: string, body: SafeHtml) {
-  sendHtml(ctx, status, page(title, body));
+export function sendPage(ctx: Parameters<typeof sendHtml>[0], status: number, title: string, body: SafeHtml, options: PageOptions = {}) {
+  sendHtml(ctx, status, page(title, body), options);
 }
 
 /** The page that ends a logout when there is nowhere to return to. */

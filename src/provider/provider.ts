@@ -3,7 +3,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import { ADIEU_CLIENT_FIELDS, providerClientView } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { sendErrorPage } from '../http/errors.ts';
-import { html, page, PAGE_CSP, SafeHtml, sendSignedOut } from '../http/html.ts';
+import { html, page, pageCsp, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { pinRequestOrigin } from '../http/origin.ts';
 import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
@@ -113,7 +113,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
           const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: string } } | undefined;
           const confirmed = !!hint?.payload?.sub && hint.payload.sub === ctx.oidc.session?.accountId;
           ctx.type = 'html';
-          ctx.set('Content-Security-Policy', confirmed ? PAGE_CSP.replace("default-src 'none'", "default-src 'none'; script-src 'self'") : PAGE_CSP);
+          ctx.set('Content-Security-Policy', pageCsp({ scripts: confirmed }));
           // oidc-provider's form carries the xsrf token; the buttons submit it
           ctx.body = page('Sign out', html`
             <h1>Sign out of ${config.tenant.name}?</h1>

@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Context } from 'koa';
-import { html, page, PAGE_CSP } from '../http/html.ts';
+import { html, page, sendHtml } from '../http/html.ts';
 import type { XmlSigner } from './signer.ts';
 import { renderCanonical, type XmlElement } from './xml-writer.ts';
 import { MAX_MESSAGE_BYTES, SamlError } from './xml.ts';
@@ -47,14 +47,9 @@ export function postDocument(location: string, param: Param, signed: XmlElement,
 }
 
 /**
- * Sends a POST-binding page (its script is Adieu's own: CSP script-src 'self'); `framed`: it runs in
- * a frame of Adieu's logout page.
+ * Sends a POST-binding page (its script is Adieu's own); `framed`: it runs in a frame of Adieu's
+ * logout page.
  */
 export function sendPostDocument(ctx: Context, document: string, options: { framed?: boolean } = {}) {
-  ctx.status = 200;
-  ctx.type = 'html';
-  ctx.set('Cache-Control', 'no-store');
-  const csp = options.framed ? PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'") : PAGE_CSP;
-  ctx.set('Content-Security-Policy', `${csp}; script-src 'self'`);
-  ctx.body = document;
+  sendHtml(ctx, 200, document, { scripts: true, framed: options.framed });
 }

@@ -64,8 +64,7 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
     sendPage(ctx, 200, 'Signed out', html`
       <h1>${ok ? 'Signed out' : 'Not signed out'}</h1>
       <p id="saml-logout-result" data-status="${ok ? 'signed_out' : 'refused'}">${sp.client_name ?? sp.client_id} ${ok ? 'signed you out' : `answered ${status}`}.</p>
-      <script src="/assets/saml-logout-done.js"></script>`);
-    ctx.set('Content-Security-Policy', ctx.response.get('Content-Security-Policy').replace("frame-ancestors 'none'", "frame-ancestors 'self'; script-src 'self'"));
+      <script src="/assets/saml-logout-done.js"></script>`, { framed: true, scripts: true });
   }
 
   /** An SP asked to end the session: every session of the browser (or of the NameID) holding it ends, through SessionEnder. */
