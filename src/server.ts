@@ -9,6 +9,7 @@ import { normalizeClient } from './clients/metadata.ts';
 import type { AdieuConfig } from './config/schema.ts';
 import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
+import { acceptJsonBodies } from './http/json-form.ts';
 import { pinRequestOrigin } from './http/origin.ts';
 import { Problem } from './http/problem.ts';
 import type { RouteDeps, RouteModule } from './http/routes.ts';
@@ -23,7 +24,7 @@ import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts
 import { providerAssetRoutes } from './provider/assets.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
-import { createProvider, ROUTE_ALIASES } from './provider/provider.ts';
+import { createProvider, PROVIDER_ROUTES, ROUTE_ALIASES } from './provider/provider.ts';
 import { inRequestScope } from './provider/request-scope.ts';
 import { samlSloRoutes } from './saml/endpoints/slo.ts';
 import { samlSsoRoutes } from './saml/endpoints/sso.ts';
@@ -140,10 +141,12 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       if (ctx.path.startsWith('/api/')) throw new Problem(404, 'Not found', `no management endpoint ${ctx.method} ${ctx.path}`);
       await next();
     });
+    // Auth0 accepts JSON on the token endpoint (auth0-js always sends it); oidc-provider takes forms
+    app.use(acceptJsonBodies([PROVIDER_ROUTES.token, PROVIDER_ROUTES.revocation, PROVIDER_ROUTES.introspection]));
     const providerCallback = provider.callback();
     app.use(async (ctx) => {
       ctx.respond = false;
-      await providerCallback(ctx.req, ctx.res);
+      await providerCallback((ctx.state.replayedRequest as typeof ctx.req | undefined) ?? ctx.req, ctx.res);
     });
 
     const server = createServer(app.callback());
