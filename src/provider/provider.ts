@@ -149,6 +149,11 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       frontchannel_logout_session_supported: true,
     } as any,
     pkce: { required: () => true },
+    // Discovery lists only what works. No implicit or hybrid flow: tokens in a URL fragment are
+    // what the OAuth 2.0 Security BCP (RFC 9700 §2.1.2) retires; code + PKCE serves browser apps.
+    responseTypes: ['code'],
+    // the authentication methods a client can register (clients/metadata.ts)
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     routes: PROVIDER_ROUTES,
     interactions: {
       policy,
