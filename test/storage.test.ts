@@ -52,7 +52,7 @@ function plan(logoutId: string, uid: string, deliveries: Partial<Delivery>[]): L
     record: { id: logoutId, trigger: 'admin', account_id: 'acct', username: 'mary', session_uid: uid, status: 'in_progress', return_to: null, page_token: 'tok', created_at: t, completed_at: null },
     deliveries: deliveries.map((d, i) => ({
       id: `${logoutId}-d${i}`, logout_id: logoutId, position: i, client_id: `c${i}`, client_name: null, channel: 'backchannel',
-      target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, name_id: null, status: 'pending', attempts: 0,
+      target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, channel_params: null, status: 'pending', attempts: 0,
       last_error: null, latency_ms: null, next_attempt_at: t, deadline_at: t + 60_000, created_at: t, updated_at: t, completed_at: null,
       ...d,
     })),
@@ -270,11 +270,13 @@ for (const backend of backends) {
   
     it('writes the logout outbox in the transaction that ends the session', async () => {
       await storage.saveSsoSession(session('outbox-1', 'acct'));
-      const ended = await storage.endSession('outbox-1', () => plan('L1', 'outbox-1', [{}, { channel: 'frontchannel', status: 'awaiting_browser' }, { channel: 'none', status: 'no_channel', completed_at: Date.now() }]));
+      const params = { name_id: { value: 'mary@fabrikamcorp.com', format: 'email' as const } };
+      const ended = await storage.endSession('outbox-1', () => plan('L1', 'outbox-1', [{}, { channel: 'frontchannel', status: 'awaiting_browser' }, { channel: 'none', status: 'no_channel', completed_at: Date.now() }, { channel: 'saml_soap', channel_params: params, status: 'delivered', completed_at: Date.now() }]));
       assert.equal(ended.logout?.record.id, 'L1');
       const stored = await storage.getLogout('L1');
-      assert.deepEqual(stored?.deliveries.map((d) => [d.client_id, d.channel, d.status, d.include_sid]), [
-        ['c0', 'backchannel', 'pending', true], ['c1', 'frontchannel', 'awaiting_browser', true], ['c2', 'none', 'no_channel', true],
+      assert.deepEqual(stored?.deliveries.map((d) => [d.client_id, d.channel, d.status, d.include_sid, d.channel_params]), [
+        ['c0', 'backchannel', 'pending', true, null], ['c1', 'frontchannel', 'awaiting_browser', true, null], ['c2', 'none', 'no_channel', true, null],
+        ['c3', 'saml_soap', 'delivered', true, params],
       ]);
       // a session that is already gone writes nothing
       const again = await storage.endSession('outbox-1', () => plan('L1-again', 'outbox-1', [{}]));

@@ -5,7 +5,7 @@ import { deliveryView, needsLogoutPage } from './delivery-view.ts';
 
 const delivery = (extra: Partial<Delivery>): Delivery => ({
   id: 'd1', logout_id: 'L1', position: 0, client_id: 'app1', client_name: null, channel: 'backchannel',
-  target: 'http://a/bcl', sid: 's', sub: 'u', include_sid: true, name_id: null, status: 'pending', attempts: 0,
+  target: 'http://a/bcl', sid: 's', sub: 'u', include_sid: true, channel_params: null, status: 'pending', attempts: 0,
   last_error: null, latency_ms: null, next_attempt_at: 0, deadline_at: 0, created_at: 0, updated_at: 0, completed_at: null, ...extra,
 });
 

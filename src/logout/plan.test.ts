@@ -90,7 +90,7 @@ describe('planLogout', () => {
       redirect: sp([{ binding: 'HTTP-Redirect', location: 'http://redirect/slo' }]),
     }, { soap: NAME_ID, redirect: NAME_ID }), options());
     assert.deepEqual(summary(plan), [['soap', 'saml_soap', 'pending'], ['redirect', 'saml_redirect', 'awaiting_browser']]);
-    assert.deepEqual(plan.deliveries.map((d) => [d.target, d.name_id, d.sid]), [['http://soap/soap', NAME_ID, 'sid-0'], ['http://redirect/slo', NAME_ID, 'sid-1']]);
+    assert.deepEqual(plan.deliveries.map((d) => [d.target, d.channel_params?.name_id, d.sid]), [['http://soap/soap', NAME_ID, 'sid-0'], ['http://redirect/slo', NAME_ID, 'sid-1']]);
   });
 
   it('a SAML SP whose sign-in never completed (no NameID recorded) gets no logout request', () => {

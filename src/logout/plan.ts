@@ -50,7 +50,7 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
       sid: app.sid,
       sub: accountId,
       include_sid: false,
-      name_id: null,
+      channel_params: null,
       status: 'pending',
       attempts: 0,
       last_error: null,

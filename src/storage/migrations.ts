@@ -180,11 +180,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropIndex('deliveries_due').execute();
     },
   },
-  // A SAML SP's logout names the user exactly as its sign-in did (SAML core §3.7.1): the NameID
-  // issued then travels with the delivery (JSON: value, format, sp_name_qualifier).
-  '0006_deliveries_name_id': {
+  // What a channel needs from the registration and the session beyond target and sid, fixed when
+  // the logout is planned (JSON): a SAML SP's NameID exactly as its sign-in issued it (SAML core
+  // §3.7.1), the algorithm an OIDC client's tokens are signed with.
+  '0006_deliveries_channel_params': {
     async up(db: Kysely<any>) {
-      await db.schema.alterTable('deliveries').addColumn('name_id', 'text').execute();
+      await db.schema.alterTable('deliveries').addColumn('channel_params', 'text').execute();
     },
   },
 };

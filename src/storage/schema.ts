@@ -96,8 +96,8 @@ export interface DeliveryTable {
   sid: string | null;
   sub: string | null;
   include_sid: number;
-  /** JSON of a SAML NameID */
-  name_id: string | null;
+  /** JSON of ChannelParams */
+  channel_params: string | null;
   status: string;
   attempts: number;
   last_error: string | null;

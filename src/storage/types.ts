@@ -100,6 +100,14 @@ export const FINAL_STATUSES: ReadonlySet<DeliveryStatus> = new Set([
 /** Final statuses that mean the application was signed out. */
 export const SUCCESS_STATUSES: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'confirmed', 'loaded']);
 
+/** Per-channel parameters of a delivery, fixed when the logout is planned. */
+export interface ChannelParams {
+  /** The NameID a SAML SP knows the user by (its logout must carry it exactly). */
+  name_id?: NameId;
+  /** The JWS algorithm the client's ID tokens are signed with (its logout tokens are too). */
+  signing_alg?: string;
+}
+
 /** One application's part of a logout. Times are epoch milliseconds. */
 export interface Delivery {
   id: string;
@@ -113,8 +121,8 @@ export interface Delivery {
   sid: string | null;
   sub: string | null;
   include_sid: boolean;
-  /** The NameID a SAML SP knows the user by (its logout must carry it exactly). */
-  name_id: NameId | null;
+  /** What its channel needs besides target and sid (from the registration and the session, when planned). */
+  channel_params: ChannelParams | null;
   status: DeliveryStatus;
   attempts: number;
   last_error: string | null;

@@ -1,6 +1,5 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
-import type { NameId } from '../../saml/messages.ts';
-import type { Delivery, SessionClient } from '../../storage/types.ts';
+import type { ChannelParams, Delivery, SessionClient } from '../../storage/types.ts';
 
 /** What one attempt of a delivery Adieu sends itself came to. */
 export interface AttemptResult {
@@ -34,7 +33,7 @@ interface ChannelBase {
    * Where this channel reaches an application, from its registration and what the session
    * recorded of it (sid, a SAML NameID); undefined: it does not.
    */
-  target(metadata: ClientMetadata, app: SessionClient): { target: string; include_sid: boolean; name_id?: NameId } | undefined;
+  target(metadata: ClientMetadata, app: SessionClient): { target: string; include_sid: boolean; channel_params?: ChannelParams } | undefined;
 }
 
 export interface ServerChannel extends ChannelBase {

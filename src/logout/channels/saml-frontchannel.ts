@@ -13,7 +13,7 @@ export const frontchannelRequestId = (d: Pick<Delivery, 'id'>) => `_${d.id.repla
 
 /** The LogoutRequest a front-channel delivery carries (RelayState: the logout's id). */
 export function frontchannelRequest(saml: SamlIdp, d: Delivery, lifetime_s: number) {
-  return buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
+  return buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
 }
 
 /** Where Adieu serves the POST-binding form of a front-channel delivery (saml/endpoints/slo.ts). */
@@ -35,7 +35,7 @@ export function samlFrontchannel({ saml, lifetime_s, binding }: { saml: SamlIdp;
     confirmedBy: 'server',
     target: samlTarget(binding, 'frame'),
     url(d: Delivery, issuer: string) {
-      if (!d.target || !d.name_id) return undefined;
+      if (!d.target || !d.channel_params?.name_id) return undefined;
       if (binding === 'HTTP-POST') return new URL(`${issuer}${postFormPath(d)}`);
       return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
     },
@@ -59,7 +59,7 @@ export function samlTopLevel({ saml, lifetime_s }: { saml: SamlIdp; lifetime_s: 
     display: 'window',
     target: samlTarget('HTTP-Redirect', 'top_level'),
     url(d: Delivery) {
-      if (!d.target || !d.name_id) return undefined;
+      if (!d.target || !d.channel_params?.name_id) return undefined;
       return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
     },
   };

@@ -28,7 +28,7 @@ export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: 
   /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed (on the thread pool). */
   async function request(d: Delivery) {
     const id = newMessageId();
-    const message = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
+    const message = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
     return { id, envelope: soapEnvelope(await saml.signer.sign(message)) };
   }
 

@@ -12,7 +12,7 @@ export function samlTarget(binding: SloBinding, mode?: 'frame' | 'top_level') {
   return (m: ClientMetadata, app: SessionClient) => {
     if (mode && (m.saml?.frontchannel_mode ?? 'frame') !== mode) return undefined;
     const service = m.saml?.single_logout_services?.find((s) => s.binding === binding);
-    return service && app.name_id ? { target: service.location, include_sid: true, name_id: app.name_id } : undefined;
+    return service && app.name_id ? { target: service.location, include_sid: true, channel_params: { name_id: app.name_id } } : undefined;
   };
 }
 

@@ -98,7 +98,7 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
   router.get('/samlp/logout/:logout_id/send/:delivery_id', async (ctx) => {
     const logout = await storage.getLogout(ctx.params.logout_id!);
     const d = logout?.deliveries.find((x) => x.id === ctx.params.delivery_id && x.channel === 'saml_post' && x.status === 'awaiting_browser');
-    if (!d?.target || !d.name_id) throw new SamlRequestRefused('This sign-out is not waiting for this application.', 404);
+    if (!d?.target || !d.channel_params?.name_id) throw new SamlRequestRefused('This sign-out is not waiting for this application.', 404);
     const request = await idp.signer.sign(frontchannelRequest(idp, d, Math.ceil(config.logout.frontchannel.timeout_ms / 1000) + 60));
     sendPostDocument(ctx, postDocument(d.target, 'SAMLRequest', request, d.logout_id), { framed: true });
   });

@@ -1,7 +1,6 @@
 import { CompiledQuery } from 'kysely';
-import type { NameId } from '../../saml/messages.ts';
 import type { DeliveryTable, LogoutRecordTable } from '../schema.ts';
-import { SUCCESS_STATUSES, type AttemptOutcome, type Delivery, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
+import { SUCCESS_STATUSES, type AttemptOutcome, type ChannelParams, type Delivery, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
 import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
 
 function toDelivery(r: DeliveryTable): Delivery {
@@ -16,7 +15,7 @@ function toDelivery(r: DeliveryTable): Delivery {
     sid: r.sid,
     sub: r.sub,
     include_sid: !!r.include_sid,
-    name_id: r.name_id == null ? null : JSON.parse(r.name_id) as NameId,
+    channel_params: r.channel_params == null ? null : JSON.parse(r.channel_params) as ChannelParams,
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     last_error: r.last_error,
@@ -39,7 +38,7 @@ function toLogout(r: LogoutRecordTable): LogoutRecord {
 }
 
 const DELIVERY_COLUMNS = [
-  'id', 'logout_id', 'position', 'client_id', 'client_name', 'channel', 'target', 'sid', 'sub', 'include_sid', 'name_id', 'status',
+  'id', 'logout_id', 'position', 'client_id', 'client_name', 'channel', 'target', 'sid', 'sub', 'include_sid', 'channel_params', 'status',
   'attempts', 'last_error', 'latency_ms', 'next_attempt_at', 'deadline_at', 'claimed_by', 'claimed_until', 'created_at',
   'updated_at', 'completed_at',
 ] as const satisfies readonly (keyof DeliveryTable)[];

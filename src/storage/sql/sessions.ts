@@ -112,7 +112,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
           const claim = logout.claim;
           const rows = logout.deliveries.map((d): DeliveryTable => {
             const claimed = claim?.targets.has(d.id) ?? false;
-            return { ...d, include_sid: d.include_sid ? 1 : 0, name_id: d.name_id ? JSON.stringify(d.name_id) : null, claimed_by: claimed ? claim!.nodeId : null, claimed_until: claimed ? claim!.until : null };
+            return { ...d, include_sid: d.include_sid ? 1 : 0, channel_params: d.channel_params ? JSON.stringify(d.channel_params) : null, claimed_by: claimed ? claim!.nodeId : null, claimed_until: claimed ? claim!.until : null };
           });
           // SQLite: one prepared single-row insert per delivery ran in half the time of one
           // multi-row statement (100 rows, bench/fanout.ts). PostgreSQL: one statement per chunk, as
