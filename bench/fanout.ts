@@ -9,6 +9,7 @@ import { Agent, request } from 'undici';
 import { freePort } from '../harness/idp.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { logoutTokenSigner } from '../src/logout/logout-token.ts';
+import { DEFAULT_SIGNING_ALG } from '../src/provider/keys.ts';
 import { postForm } from '../src/logout/post-form.ts';
 import { startAdieu, type AdieuServer } from '../src/server.ts';
 import type { SsoSessionRecord } from '../src/storage/types.ts';
@@ -123,7 +124,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
   const keys = await idp.adieu.storage.listSigningKeys();
   const floor = await startFloorPipeline(keys[0]!.private_jwk as any, receiver.url, clients);
   try {
-    const sign = await logoutTokenSigner(idp.adieu.config.issuer, keys[0]!.private_jwk as any);
+    const sign = await logoutTokenSigner(idp.adieu.config.issuer, keys.map((k) => k.private_jwk as any), DEFAULT_SIGNING_ALG);
     const agent = new Agent({ keepAliveTimeout: 30_000 });
     const post = async (id: string, token: string) => {
       const res = await request(receiver.url(id), { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `logout_token=${token}` });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_OVERRIDES, loadConfigFile } from './config/load.ts';
-import { addSigningKey } from './provider/keys.ts';
+import { rotateSigningKeys } from './provider/keys.ts';
 import { startAdieu } from './server.ts';
 import { openStorage } from './storage/open.ts';
 
@@ -9,8 +9,8 @@ const HELP = `adieu — single sign-on server whose sign-out reaches every appli
 Usage:
   adieu serve --config FILE        Run the identity provider described by FILE (JSON or YAML).
   adieu check-config --config FILE Validate FILE and print what it declares; exit 1 on errors.
-  adieu rotate-key --config FILE   Add a new ES256 signing key; it signs from the next start,
-                                   older keys stay in the JWKS so issued tokens still verify.
+  adieu rotate-key --config FILE   Add a new signing key per algorithm (RS256, ES256); they sign from
+                                   the next start, older keys stay in the JWKS so issued tokens still verify.
   adieu --help                     Show this help.
 
 Options:
@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'rotate-key') {
     const storage = await openStorage(config.storage);
     try {
-      process.stdout.write(`added signing key ${await addSigningKey(storage)}\n`);
+      for (const kid of await rotateSigningKeys(storage)) process.stdout.write(`added signing key ${kid}\n`);
     } finally {
       await storage.close();
     }

@@ -113,7 +113,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       onReplay: (replay) => logger.warn({ event: 'token.replayed', model: replay.model, client_id: replay.clientId, grant_id: replay.grantId }, 'a code or refresh token was used twice: its grant is revoked'),
     });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
-    const propagation = await LogoutPropagation.create(storage, config, signingKeys[0]!, saml, logger);
+    const propagation = await LogoutPropagation.create(storage, config, signingKeys, saml, logger);
     await applyConfig(config, storage, provider, propagation);
 
     const ender = createSessionEnder(storage, logger, propagation);

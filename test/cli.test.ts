@@ -38,7 +38,7 @@ describe('adieu CLI', () => {
     assert.match(r.stdout, /is valid/);
   });
 
-  it('serve runs the IdP until SIGTERM; rotate-key adds a key to the JWKS', async () => {
+  it('serve runs the IdP until SIGTERM; rotate-key adds a key per algorithm to the JWKS', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adieu-cli-'));
     const port = await freePort();
     const file = join(dir, 'adieu.yaml');
@@ -54,10 +54,10 @@ describe('adieu CLI', () => {
       child.kill('SIGKILL');
       throw new Error('adieu serve did not become ready');
     };
-    const jwks = async () => ((await (await fetch(`http://localhost:${port}/.well-known/jwks.json`)).json()) as any).keys.map((k: any) => k.kid);
+    const jwks = async () => ((await (await fetch(`http://localhost:${port}/.well-known/jwks.json`)).json()) as any).keys.map((k: any) => `${k.alg} ${k.kid}`);
     let child = await serve();
     const before = await jwks();
-    assert.equal(before.length, 1);
+    assert.deepEqual(before.map((k: string) => k.split(' ')[0]).sort(), ['ES256', 'RS256']);
     const stopped = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     assert.equal(await stopped, 0);
@@ -66,9 +66,12 @@ describe('adieu CLI', () => {
     assert.equal(rotated.status, 0, rotated.stderr);
     child = await serve();
     const after = await jwks();
-    assert.equal(after.length, 2);
-    assert.ok(after.includes(before[0]), 'the old key still verifies');
-    assert.notEqual(after[0], before[0], 'the new key is first (it signs)');
+    assert.equal(after.length, 4);
+    for (const old of before) assert.ok(after.includes(old), `the old key ${old} still verifies`);
+    for (const alg of ['RS256', 'ES256']) {
+      const first = after.find((k: string) => k.startsWith(alg));
+      assert.ok(!before.includes(first), `the new ${alg} key comes first (it signs)`);
+    }
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
   });

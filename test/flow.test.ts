@@ -8,7 +8,7 @@ describe('sign-in across applications (code + PKCE, openid-client as the RP)', (
   let idp: TestIdp;
   before(async () => {
     idp = await startIdp({
-      clients: [testClient('app1'), testClient('app2'), testClient('app3'), testClient('solo', { sso: false })],
+      clients: [testClient('app1'), testClient('app2'), testClient('app3'), testClient('solo', { sso: false }), testClient('es256', { id_token_signed_response_alg: 'ES256' })],
     });
   });
   after(() => idp.close());
@@ -72,16 +72,19 @@ describe('sign-in across applications (code + PKCE, openid-client as the RP)', (
     assert.equal(soloAgain.passwordPrompted, true);
   });
 
-  it('the ID token is signed with ES256 by a key in the JWKS', async () => {
+  it('signs ID tokens with RS256 (2048-bit) by default and ES256 for a client that registers it, both keys in the JWKS', async () => {
     const jwks = await (await fetch(`${idp.issuer}/.well-known/jwks.json`)).json() as { keys: any[] };
-    assert.equal(jwks.keys.length, 1);
-    assert.equal(jwks.keys[0].alg, 'ES256');
-    assert.equal(jwks.keys[0].d, undefined, 'no private part published');
+    assert.deepEqual(jwks.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
+    for (const k of jwks.keys) assert.equal(k.d, undefined, 'no private part published');
+    assert.equal(Buffer.from(jwks.keys.find((k) => k.alg === 'RS256').n, 'base64url').length * 8, 2048);
+    const discovery = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    assert.deepEqual(discovery.id_token_signing_alg_values_supported, ['RS256', 'ES256']);
+    const header = (t: string) => JSON.parse(Buffer.from(t.split('.')[0]!, 'base64url').toString()) as { alg: string; kid: string };
     const ua = new UserAgent();
-    const { tokens } = await signIn(ua, idp.issuer, testClient('app1'));
-    const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString());
-    assert.equal(header.alg, 'ES256');
-    assert.equal(header.kid, jwks.keys[0].kid);
+    const rs = header((await signIn(ua, idp.issuer, testClient('app1'))).tokens.id_token!);
+    assert.deepEqual([rs.alg, rs.kid], ['RS256', jwks.keys.find((k) => k.alg === 'RS256').kid]);
+    const es = header((await signIn(ua, idp.issuer, testClient('es256', { id_token_signed_response_alg: 'ES256' }))).tokens.id_token!);
+    assert.deepEqual([es.alg, es.kid], ['ES256', jwks.keys.find((k) => k.alg === 'ES256').kid]);
   });
 
   it('serves discovery, userinfo and the oidc-provider default paths as aliases', async () => {

@@ -1,5 +1,6 @@
-import { createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import type { ChannelParams } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -16,21 +17,27 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 /**
  * Signs OIDC Back-Channel Logout 1.0 logout tokens (with errata: typ logout+jwt, exp, no nonce)
- * with the IdP's current signing key; a fresh token (new jti, iat, exp) for every attempt.
+ * with the IdP's newest key of the algorithm the client's ID tokens use (its registered
+ * id_token_signed_response_alg, else `defaultAlg`); a fresh token (new jti, iat, exp) for every attempt.
  *
  * Signed with node:crypto on libuv's thread pool rather than jose's WebCrypto path: about a third
  * of the CPU per token, and off the thread that sends, which is a
  * large share of a fan-out's cost (bench/fanout.ts). Tests verify every token with jose, as a
  * relying party would.
  */
-export async function logoutTokenSigner(issuer: string, jwk: JWK) {
-  const alg = jwk.alg ?? 'ES256';
-  const spec = NODE_ALGS[alg];
-  if (!spec) throw new Error(`logout tokens cannot be signed with ${alg}`);
-  const key = createPrivateKey({ key: jwk as any, format: 'jwk' });
-  const header = b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' });
+export async function logoutTokenSigner(issuer: string, jwks: JWK[], defaultAlg: string) {
+  // newest first: the first key of an algorithm signs
+  const signers = new Map<string, { key: KeyObject; header: string; spec: (typeof NODE_ALGS)[string] }>();
+  for (const jwk of jwks) {
+    const alg = jwk.alg ?? 'ES256';
+    const spec = NODE_ALGS[alg];
+    if (!spec) throw new Error(`logout tokens cannot be signed with ${alg}`);
+    if (!signers.has(alg)) signers.set(alg, { key: createPrivateKey({ key: jwk as any, format: 'jwk' }), header: b64url({ alg, kid: jwk.kid, typ: 'logout+jwt' }), spec });
+  }
+  if (!signers.has(defaultAlg)) throw new Error(`no ${defaultAlg} key to sign logout tokens with`);
   // signs on libuv's thread pool, so a fan-out's signatures overlap the main thread's sending
-  return (d: { client_id: string; sub: string | null; sid: string | null }): Promise<string> => {
+  return (d: { client_id: string; sub: string | null; sid: string | null; channel_params?: ChannelParams | null }): Promise<string> => {
+    const { key, header, spec } = signers.get(d.channel_params?.signing_alg ?? defaultAlg) ?? signers.get(defaultAlg)!;
     const iat = epochSeconds();
     const claims: Record<string, unknown> = {
       iss: issuer, aud: d.client_id, iat, exp: iat + LOGOUT_TOKEN_TTL_SECONDS, jti: randomUUID(),

@@ -105,4 +105,12 @@ describe('planLogout', () => {
     }, { asker: NAME_ID }), options({ initiator: 'asker' }));
     assert.deepEqual(summary(plan), [['asker', 'initiator', 'confirmed'], ['other', 'backchannel', 'pending']]);
   });
+
+  it("a back-channel delivery carries the algorithm the client's ID tokens use, when it registered one", () => {
+    const plan = planLogout(ended({
+      es: { backchannel_logout_uri: 'http://es/bcl', id_token_signed_response_alg: 'ES256' },
+      plain: { backchannel_logout_uri: 'http://plain/bcl' },
+    }), options());
+    assert.deepEqual(plan.deliveries.map((d) => [d.client_id, d.channel_params]), [['es', { signing_alg: 'ES256' }], ['plain', null]]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
+import { DEFAULT_SIGNING_ALG } from '../provider/keys.ts';
 import type { SamlIdp } from '../saml/idp.ts';
 import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
 import { createChannels, type Channels } from './channels/index.ts';
@@ -57,8 +58,8 @@ export class LogoutPropagation {
     this.worker = new OutboxWorker(storage, bc, this.channels, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
   }
 
-  static async create(storage: Storage, config: AdieuConfig, signingKey: JWK, saml: SamlIdp, logger: Logger) {
-    return new LogoutPropagation(storage, config, await logoutTokenSigner(config.issuer, signingKey), saml, logger);
+  static async create(storage: Storage, config: AdieuConfig, signingKeys: JWK[], saml: SamlIdp, logger: Logger) {
+    return new LogoutPropagation(storage, config, await logoutTokenSigner(config.issuer, signingKeys, DEFAULT_SIGNING_ALG), saml, logger);
   }
 
   /** Why a back-channel target would be refused, or undefined when it is allowed. */

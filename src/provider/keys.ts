@@ -2,11 +2,19 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jo
 import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 
-export const DEFAULT_SIGNING_ALG = 'ES256';
+/**
+ * The algorithms Adieu keeps a signing key for. RS256 is what Auth0 issues and what its SDKs and
+ * most RP libraries expect unless told otherwise (auth0-spa-js, express-openid-connect,
+ * openid-client 6); ES256 is smaller and faster, for clients that register it.
+ */
+export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+/** ID tokens (and logout tokens) of a client that registers no id_token_signed_response_alg. */
+export const DEFAULT_SIGNING_ALG: SigningAlg = 'RS256';
 
-/** Generates a signing key and stores it; the newest active key signs, older ones still verify. */
-export async function addSigningKey(storage: Storage, alg = DEFAULT_SIGNING_ALG): Promise<string> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+/** Generates a signing key and stores it; the newest active key of an algorithm signs, older ones still verify. */
+export async function addSigningKey(storage: Storage, alg: SigningAlg): Promise<string> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
   await storage.addSigningKey({
@@ -15,12 +23,23 @@ export async function addSigningKey(storage: Storage, alg = DEFAULT_SIGNING_ALG)
   return kid;
 }
 
-/** Private JWKS for oidc-provider, newest first; creates the first key on first start. */
+/** Adds a new key for every algorithm (`adieu rotate-key`); returns their kids. */
+export async function rotateSigningKeys(storage: Storage): Promise<string[]> {
+  const kids: string[] = [];
+  for (const alg of SIGNING_ALGS) kids.push(await addSigningKey(storage, alg));
+  return kids;
+}
+
+/**
+ * Private JWKS for oidc-provider, newest first; creates the first key of each algorithm on first
+ * start (an install from before RS256 gets its RS256 key on its next start).
+ */
 export async function loadSigningKeys(storage: Storage): Promise<JWK[]> {
-  let keys = await storage.listSigningKeys();
-  if (keys.length === 0) {
-    await addSigningKey(storage);
-    keys = await storage.listSigningKeys();
+  let keys = (await storage.listSigningKeys()).filter((k) => k.retired_at === null);
+  const missing = SIGNING_ALGS.filter((alg) => !keys.some((k) => k.alg === alg));
+  if (missing.length) {
+    for (const alg of missing) await addSigningKey(storage, alg);
+    keys = (await storage.listSigningKeys()).filter((k) => k.retired_at === null);
   }
-  return keys.filter((k) => k.retired_at === null).map((k) => k.private_jwk as JWK);
+  return keys.map((k) => k.private_jwk as JWK);
 }

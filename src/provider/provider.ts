@@ -9,7 +9,7 @@ import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 import { accountFinder } from '../users/accounts.ts';
 import { createAdapterClass, type ReplayDetected } from './adapter.ts';
-import { DEFAULT_SIGNING_ALG } from './keys.ts';
+import { DEFAULT_SIGNING_ALG, SIGNING_ALGS } from './keys.ts';
 
 /**
  * Cookie names are part of Adieu's documented surface (README: "Cookies"). The prefix is
@@ -140,7 +140,8 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       token_endpoint_auth_method: 'client_secret_basic',
     },
     enabledJWA: {
-      idTokenSigningAlgValues: [DEFAULT_SIGNING_ALG, 'RS256', 'PS256', 'EdDSA'],
+      // only algorithms Adieu holds a key for (keys.ts)
+      idTokenSigningAlgValues: [...SIGNING_ALGS],
     },
     discovery: {
       backchannel_logout_supported: true,

@@ -27,6 +27,8 @@ function policyLookup(policy: HostPolicy): LookupFunction {
   };
 }
 
+const backchannelTarget = registeredTarget('backchannel_logout_uri', 'backchannel_logout_session_required');
+
 /** Keep-alive connections for a server channel, to addresses the host policy allows. */
 export function policyAgent(policy: HostPolicy, timeout_ms: number): Agent {
   return new Agent({
@@ -67,7 +69,11 @@ export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSig
     name: 'backchannel',
     label: 'back-channel',
     kind: 'server',
-    target: registeredTarget('backchannel_logout_uri', 'backchannel_logout_session_required'),
+    target: (m) => {
+      const where = backchannelTarget(m);
+      // the token is signed as the client's ID tokens are (its registered algorithm, when it has one)
+      return where && m.id_token_signed_response_alg ? { ...where, channel_params: { signing_alg: m.id_token_signed_response_alg } } : where;
+    },
     prepare(d: Delivery) {
       const token = sign(d);
       token.catch(() => {}); // awaited, and its failure recorded, by the attempt
