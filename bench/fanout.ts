@@ -38,7 +38,8 @@ export async function session(adieu: AdieuServer, uid: string, clients: string[]
   await adieu.storage.saveSsoSession(record);
 }
 
-export async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number, options: { saml?: boolean } = {}) {
+/** `alg`: what the back-channel apps register as id_token_signed_response_alg (their logout tokens are signed so). */
+export async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number, options: { saml?: boolean; alg?: 'ES256' | 'RS256' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'));
   const port = await freePort();
   const config = parseConfig({
@@ -58,6 +59,7 @@ export async function startBenchIdp(apps: number, receiverUrl: (id: string) => s
       : {
         client_id: `app${i}`, client_secret: `app${i}-secret-0123456789`, redirect_uris: [`http://localhost:9/app${i}/cb`],
         backchannel_logout_uri: receiverUrl(`app${i}`), backchannel_logout_session_required: true,
+        id_token_signed_response_alg: options.alg ?? 'ES256',
       })),
   }, {});
   const adieu = await startAdieu(config, { logger: pino({ level: 'silent' }) });
@@ -117,12 +119,12 @@ const round2 = (x: number) => +x.toFixed(2);
  * floor pipeline (bench/floor.ts: durable write + signing + POSTs, by hand). Medians; the first
  * rounds warm connections and the JIT up, as on a server that has been running.
  */
-export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, serviceMs = 0 } = {}) {
+export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, serviceMs = 0, alg = 'ES256' as 'ES256' | 'RS256' } = {}) {
   const receiver = await startReceiver(serviceMs);
-  const idp = await startBenchIdp(apps, receiver.url, 128);
+  const idp = await startBenchIdp(apps, receiver.url, 128, { alg });
   const clients = Array.from({ length: apps }, (_, i) => `app${i}`);
   const keys = await idp.adieu.storage.listSigningKeys();
-  const floor = await startFloorPipeline(keys[0]!.private_jwk as any, receiver.url, clients);
+  const floor = await startFloorPipeline(keys.find((k) => k.alg === alg)!.private_jwk as any, receiver.url, clients);
   try {
     const sign = await logoutTokenSigner(idp.adieu.config.issuer, keys.map((k) => k.private_jwk as any), DEFAULT_SIGNING_ALG);
     const agent = new Agent({ keepAliveTimeout: 30_000 });
@@ -136,7 +138,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
       const { status } = await postForm(dispatchAgent, receiver.url(id), `logout_token=${token}`, 300, 5_000);
       if (status !== 200) throw new Error(`HTTP ${status}`);
     };
-    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}` })));
+    const presigned = () => Promise.all(clients.map((id, i) => sign({ client_id: id, sub: 'bench-user', sid: `s-${i}`, channel_params: { signing_alg: alg } })));
 
     const m = { acknowledged: [] as number[], recorded: [] as number[], afterCommit: [] as number[], floor: [] as number[], parallel: [] as number[], dispatch: [] as number[], sequential: [] as number[] };
     for (let round = 0; round < rounds + warmup; round++) {
@@ -169,7 +171,7 @@ export async function benchFanout({ apps = 100, rounds = 21, warmup = 5, service
     await dispatchAgent.close();
     const [a, r, c, f, p, d, s] = [m.acknowledged, m.recorded, m.afterCommit, m.floor, m.parallel, m.dispatch, m.sequential].map(median) as number[] as [number, number, number, number, number, number, number];
     return {
-      name: `fan-out of one logout to ${apps} back-channel apps answering in ${serviceMs} ms (median of ${rounds})`,
+      name: `fan-out of one logout to ${apps} back-channel apps answering in ${serviceMs} ms, ${alg} logout tokens (median of ${rounds})`,
       bare_parallel_undici_ms: round2(p),
       bare_parallel_undici_dispatch_ms: round2(d),
       one_after_another_ms: round2(s),
