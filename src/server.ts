@@ -121,7 +121,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     propagation.start();
 
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
-      .map((c) => [c.name, new UpstreamConnection(c, `${config.issuer}/login/callback/${encodeURIComponent(c.name)}`)]));
+      .map((c) => [c.name, new UpstreamConnection(c, `${config.base_url}/login/callback/${encodeURIComponent(c.name)}`)]));
 
     const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, saml, logger };
     const routers = ROUTE_MODULES.map((routes) => routes(deps));

@@ -14,6 +14,7 @@ describe('configuration errors name the path and the problem', () => {
   const cases: [unknown, RegExp][] = [
     [{}, /issuer: Invalid input/],
     [{ issuer: 'http://idp.example.com' }, /issuer: must be https, or http on localhost/],
+    [{ issuer: 'https://idp.example.com/tenant' }, /issuer: must be an origin, with or without a trailing slash/],
     [{ ...base, port: 70000 }, /port: /],
     [{ ...base, storage: { kind: 'mysql' } }, /storage\.kind: /],
     [{ ...base, storage: { kind: 'sqlite' } }, /storage\.path: /],

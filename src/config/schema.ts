@@ -48,7 +48,9 @@ const userSchema = z.object({
 
 export const configSchema = z.object({
   issuer: z.url().refine(isSecureContextUrl, 'must be https, or http on localhost/127.0.0.1 (browsers need a secure context for the SSO cookie)')
-    .refine((v) => !v.endsWith('/'), 'must not end with a slash'),
+    // Auth0's issuers end with a slash (https://TENANT.auth0.com/), and its SDKs compare `iss` with
+    // one: either form is accepted and kept as the `iss`; URLs are built from base_url
+    .refine((v) => ['', '/'].includes(new URL(v).pathname + new URL(v).search + new URL(v).hash), 'must be an origin, with or without a trailing slash (no path, query or fragment)'),
   port: z.number().int().min(0).max(65535).default(3000),
   host: z.string().default('127.0.0.1'),
   /** Set when a TLS-terminating proxy sits in front and sends X-Forwarded-* headers. */
@@ -173,7 +175,11 @@ export const configSchema = z.object({
     if (ids.has(client.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id ${client.client_id}` });
     ids.add(client.client_id);
   });
-});
+}).transform((c) => ({
+  ...c,
+  /** The issuer without a trailing slash: every URL Adieu builds starts with it. */
+  base_url: c.issuer.replace(/\/$/, ''),
+}));
 
 export type AdieuConfig = z.infer<typeof configSchema>;
 export type ConnectionConfig = AdieuConfig['connections'][number];

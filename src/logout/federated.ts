@@ -19,10 +19,10 @@ export interface PendingFederatedLogout {
  */
 export async function upstreamLogoutUrl(
   upstreams: Map<string, UpstreamConnection>, pending: Pick<PendingFederatedLogout, 'connection' | 'id_token'>,
-  issuer: string, state: string, logger: Logger,
+  baseUrl: string, state: string, logger: Logger,
 ): Promise<string | undefined> {
   try {
-    const url = await upstreams.get(pending.connection)?.endSessionUrl(pending.id_token, `${issuer}${FEDERATED_RETURN_PATH}`, state);
+    const url = await upstreams.get(pending.connection)?.endSessionUrl(pending.id_token, `${baseUrl}${FEDERATED_RETURN_PATH}`, state);
     return url?.href;
   } catch (err) {
     logger.warn({ err, connection: pending.connection }, 'federated logout: upstream unreachable');

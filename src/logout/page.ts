@@ -82,7 +82,7 @@ export function logoutPageRoutes({ config, storage, propagation, upstreams, logg
     const federated = await storage.findPayload(PENDING_FEDERATED, logout.id);
     if (federated) {
       // kept until the upstream IdP sends the browser back (the callback finds it by state)
-      const url = await upstreamLogoutUrl(upstreams, federated as unknown as PendingFederatedLogout, config.issuer, logout.id, logger);
+      const url = await upstreamLogoutUrl(upstreams, federated as unknown as PendingFederatedLogout, config.base_url, logout.id, logger);
       if (url) return ctx.redirect(url);
     }
     if (logout.return_to) return ctx.redirect(logout.return_to);

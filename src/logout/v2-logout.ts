@@ -87,7 +87,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
       const state = showPage ? ended!.logout!.record.id : randomBytes(24).toString('base64url');
       await storage.upsertPayload(PENDING_FEDERATED, state, { ...upstream, returnTo: returnTo ?? null }, epochSeconds() + 3600);
       if (!showPage) {
-        const url = await upstreamLogoutUrl(upstreams, upstream, config.issuer, state, logger);
+        const url = await upstreamLogoutUrl(upstreams, upstream, config.base_url, state, logger);
         if (url) return ctx.redirect(url);
       }
     }

@@ -82,7 +82,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
     return Math.max(1, Math.min(idle, absolute - age));
   };
   const configuration: Configuration = {
-    adapter: createAdapterClass(storage, (m) => providerClientView(m, config.issuer), onReplay),
+    adapter: createAdapterClass(storage, (m) => providerClientView(m, config.base_url), onReplay),
     clients: [],
     findAccount: accountFinder(storage) as Configuration['findAccount'],
     jwks: { keys: signingKeys as any },

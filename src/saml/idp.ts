@@ -72,7 +72,7 @@ export class SamlIdp {
   }
 
   urls(clientId: string) {
-    return samlUrls(this.config.issuer, clientId);
+    return samlUrls(this.config.base_url, clientId);
   }
 
   async serviceProvider(clientId: string): Promise<ServiceProvider> {

@@ -36,7 +36,7 @@ export function samlFrontchannel({ saml, lifetime_s, binding }: { saml: SamlIdp;
     target: samlTarget(binding, 'frame'),
     url(d: Delivery, issuer: string) {
       if (!d.target || !d.channel_params?.name_id) return undefined;
-      if (binding === 'HTTP-POST') return new URL(`${issuer}${postFormPath(d)}`);
+      if (binding === 'HTTP-POST') return new URL(postFormPath(d), issuer);
       return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
     },
   };

@@ -80,7 +80,7 @@ export function samlSsoRoutes({ config, storage, saml: idp }: RouteDeps): Router
     // 3. through /authorize: the SSO session decides whether the person signs in
     const state = randomBytes(24).toString('base64url');
     await storage.upsertPayload(PENDING_AUTHN, state, { ...pending }, epochSeconds() + PENDING_AUTHN_TTL_S);
-    const authorize = new URL(`${config.issuer}${PROVIDER_ROUTES.authorization}`);
+    const authorize = new URL(`${config.base_url}${PROVIDER_ROUTES.authorization}`);
     authorize.search = new URLSearchParams({
       client_id: sp.client_id,
       response_type: 'code',
