@@ -25,7 +25,7 @@ import { providerAssetRoutes } from './provider/assets.ts';
 import { loadCookieKeys } from './provider/cookie-keys.ts';
 import { loadSigningKeys } from './provider/keys.ts';
 import { createProvider, PROVIDER_ROUTES, ROUTE_ALIASES } from './provider/provider.ts';
-import { unsupportedFlowRoutes } from './provider/unsupported-flows.ts';
+import { auth0AuthorizeRoutes } from './provider/auth0-authorize.ts';
 import { inRequestScope } from './provider/request-scope.ts';
 import { samlSloRoutes } from './saml/endpoints/slo.ts';
 import { samlSsoRoutes } from './saml/endpoints/sso.ts';
@@ -44,7 +44,7 @@ const healthRoutes: RouteModule = () => new Router().get('/health', (ctx) => { c
 /** Every route module, in the order they are tried; oidc-provider's own endpoints come after. */
 const ROUTE_MODULES: RouteModule[] = [
   healthRoutes,
-  unsupportedFlowRoutes,
+  auth0AuthorizeRoutes,
   ssoDataRoutes,
   sdkRoutes,
   providerAssetRoutes,

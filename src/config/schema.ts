@@ -155,6 +155,17 @@ export const configSchema = z.object({
   }).strict().prefault({}),
   connections: z.array(connectionSchema).default([{ type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' }]),
   clients: z.array(clientMetadataSchema).default([]),
+  /**
+   * APIs (Auth0's name; RFC 8707 resource servers) access tokens can be asked for with `audience`
+   * (or `resource`): JWT access tokens with `aud` the identifier and the scopes granted of these.
+   */
+  apis: z.array(z.object({
+    identifier: z.string().max(512).refine((v) => { const u = URL.parse(v); return !!u && !u.hash; }, 'must be an absolute URI without a fragment (RFC 8707 §2)'),
+    name: z.string().min(1).max(200).optional(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'must be a scope token (RFC 6749 §3.3)')).max(200).default([]),
+    token_lifetime_s: z.number().int().min(60).max(30 * 24 * 3600).default(86_400),
+    signing_alg: z.enum(['RS256', 'ES256']).default('RS256'),
+  }).strict()).default([]),
   users: z.array(userSchema).default([]),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).strict().superRefine((c, ctx) => {
@@ -169,6 +180,11 @@ export const configSchema = z.object({
     if (!conn || conn.type !== 'database') {
       ctx.addIssue({ code: 'custom', path: ['users', i, 'connection'], message: 'must name a database connection' });
     }
+  });
+  const apis = new Set<string>();
+  c.apis.forEach((api, i) => {
+    if (apis.has(api.identifier)) ctx.addIssue({ code: 'custom', path: ['apis', i, 'identifier'], message: `duplicate identifier ${api.identifier}` });
+    apis.add(api.identifier);
   });
   const ids = new Set<string>();
   c.clients.forEach((client, i) => {

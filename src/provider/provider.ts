@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { ADIEU_CLIENT_FIELDS, providerClientView } from '../clients/metadata.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { sendErrorPage } from '../http/errors.ts';
@@ -129,6 +129,23 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       },
       // Adieu delivers back-channel logout itself (durable, retried); see src/logout.
       backchannelLogout: { enabled: false },
+      // Auth0's `audience` (auth0-authorize.ts makes it `resource`): JWT access tokens for the APIs in config
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined as unknown as string, // no audience: a token for userinfo, as before
+        useGrantedResource: async () => true, // the token endpoint issues for what was authorized
+        async getResourceServerInfo(_ctx, indicator) {
+          const api = config.apis.find((a) => a.identifier === indicator);
+          if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}: no API is registered with this identifier`);
+          return {
+            scope: api.scopes.join(' '),
+            audience: api.identifier,
+            accessTokenTTL: api.token_lifetime_s,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: api.signing_alg } },
+          };
+        },
+      },
     },
     extraClientMetadata: { properties: [...ADIEU_CLIENT_FIELDS] },
     // Auth0-style ?connection=NAME picks the connection on the login page
@@ -171,6 +188,11 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       grant ??= new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId });
       const scope = [...(oidc.requestParamScopes ?? [])].join(' ');
       if (scope) grant.addOIDCScope(scope);
+      // an API's scopes asked for (with audience/resource) and registered for it are granted too
+      for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+        const allowed = new Set((server.scope ?? '').split(' '));
+        grant.addResourceScope(indicator, [...(oidc.requestParamScopes ?? [])].filter((s) => allowed.has(s)).join(' '));
+      }
       const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
       if (claims.length) grant.addOIDCClaims(claims);
       await grant.save();
@@ -196,7 +218,8 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       Grant: absolute,
       Interaction: INTERACTION_TTL_S,
       AuthorizationCode: 60,
-      AccessToken: 3600,
+      // an API's own token lifetime (config apis), else an hour
+      AccessToken: ((_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? 3600) as any,
       IdToken: 3600,
       RefreshToken: absolute,
     },

@@ -1,0 +1,59 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import { PageError } from '../http/errors.ts';
+import type { RouteDeps } from '../http/routes.ts';
+import { PROVIDER_ROUTES } from './provider.ts';
+
+/** An authorization request Adieu refuses, where there is no trusted place to send the error. */
+export class AuthorizeRefused extends PageError {
+  constructor(error: string, description: string, advice: string) {
+    super(400, error, 'This sign-in asks for something Adieu does not support', `${error}: ${description}.`, advice);
+  }
+}
+
+const implicitDescription = (responseType: string) =>
+  `response_type=${responseType} is the implicit or hybrid flow, which Adieu does not support (tokens in a URL are what the OAuth 2.0 Security BCP, RFC 9700 §2.1.2, retires); use response_type=code with PKCE`;
+
+/**
+ * Auth0's /authorize parameters, before oidc-provider sees the request:
+ * - `audience` (Auth0's name for the API an access token is for) becomes the RFC 8707 `resource`;
+ * - `organization` is refused as `unsupported: organizations` (Adieu has none);
+ * - `screen_hint=signup` is noted in the log (Adieu has no sign-up page) and the login page shown;
+ * - a response_type other than `code` (auth0-js legacy apps send `token id_token`) is refused
+ *   naming the flow and the fix, where oidc-provider would say "unsupported response_type requested";
+ * - `auth0Client` (SDK telemetry) and other unknown parameters oidc-provider ignores.
+ * Errors go back to the client (RFC 6749 §4.1.2.1: in the fragment for implicit response types)
+ * when its redirect_uri is registered, else on a page.
+ */
+export function auth0AuthorizeRoutes({ config, storage, logger }: RouteDeps): Router {
+  const router = new Router();
+  router.get(PROVIDER_ROUTES.authorization, async (ctx: Context, next: Next) => {
+    const q = ctx.query;
+    const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
+    const refusal = responseType && responseType.split(' ').some((t) => t !== 'code')
+      ? { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true }
+      : q.organization !== undefined
+        ? { error: 'invalid_request', description: 'unsupported: organizations (Adieu has no organizations; send no organization parameter)', advice: 'The application asks for an Auth0 organization, which Adieu does not have.', fragment: false }
+        : undefined;
+    if (refusal) {
+      const client = typeof q.client_id === 'string' ? await storage.getClient(q.client_id) : undefined;
+      const redirectUri = q.redirect_uri;
+      if (!client || typeof redirectUri !== 'string' || !client.metadata.redirect_uris?.includes(redirectUri)) throw new AuthorizeRefused(refusal.error, refusal.description, refusal.advice);
+      const url = new URL(redirectUri);
+      const params = new URLSearchParams({ error: refusal.error, error_description: refusal.description, ...(typeof q.state === 'string' ? { state: q.state } : {}), iss: config.issuer });
+      if (refusal.fragment) url.hash = params.toString();
+      else for (const [k, v] of params) url.searchParams.set(k, v);
+      ctx.status = 303;
+      return ctx.redirect(url.href);
+    }
+    if (q.screen_hint === 'signup') logger.info({ event: 'authorize.screen_hint_ignored', client_id: q.client_id }, 'screen_hint=signup: Adieu has no sign-up page; showing the login page');
+    if (typeof q.audience === 'string' && q.resource === undefined) {
+      const search = new URLSearchParams(ctx.querystring);
+      search.set('resource', q.audience);
+      search.delete('audience');
+      ctx.req.url = `${ctx.path}?${search.toString()}`;
+    }
+    await next();
+  });
+  return router;
+}
