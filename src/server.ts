@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -71,6 +73,18 @@ export interface AdieuServer {
   /** Where /metrics is served on its own listener (config metrics.listen), if it is. */
   metricsUrl?: string;
   close(): Promise<void>;
+}
+
+/** The key and certificate chain Adieu serves TLS with; a file that cannot be read stops the start, naming it. */
+function readTls(tls: NonNullable<AdieuConfig['tls']>) {
+  const read = (field: 'key_file' | 'cert_file') => {
+    try {
+      return readFileSync(tls[field]);
+    } catch (err) {
+      throw new Error(`tls.${field}: cannot read ${tls[field]}: ${(err as Error).message}`);
+    }
+  };
+  return { key: read('key_file'), cert: read('cert_file') };
 }
 
 /** Writes what the config declares into storage: connections, clients, and missing users. */
@@ -151,7 +165,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       await providerCallback((ctx.state.replayedRequest as typeof ctx.req | undefined) ?? ctx.req, ctx.res);
     });
 
-    const server = createServer(app.callback());
+    const server = config.tls ? createHttpsServer(readTls(config.tls), app.callback()) : createServer(app.callback());
     server.keepAliveTimeout = 65_000;
     server.listen(config.port, config.host);
     await once(server, 'listening');
@@ -166,7 +180,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');
     return {
       config,
-      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      url: `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
       provider,
       storage,
       ender,

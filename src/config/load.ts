@@ -48,7 +48,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return result.data;
 }
 
-/** Reads a JSON or YAML file; a relative sqlite path is taken relative to the file. */
+/** Reads a JSON or YAML file; relative paths (sqlite, TLS key and certificate) are taken relative to the file. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AdieuConfig {
   let text: string;
   try {
@@ -65,6 +65,9 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   const config = parseConfig(raw, env);
   if (config.storage.kind === 'sqlite' && config.storage.path !== ':memory:') {
     config.storage.path = resolve(dirname(resolve(file)), config.storage.path);
+  }
+  if (config.tls) {
+    config.tls = { key_file: resolve(dirname(resolve(file)), config.tls.key_file), cert_file: resolve(dirname(resolve(file)), config.tls.cert_file) };
   }
   return config;
 }

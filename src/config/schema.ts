@@ -53,6 +53,15 @@ export const configSchema = z.object({
     .refine((v) => ['', '/'].includes(new URL(v).pathname + new URL(v).search + new URL(v).hash), 'must be an origin, with or without a trailing slash (no path, query or fragment)'),
   port: z.number().int().min(0).max(65535).default(3000),
   host: z.string().default('127.0.0.1'),
+  /**
+   * Serve HTTPS itself with this key and certificate chain (PEM files; a relative path is taken
+   * relative to the config file). For development and small installs — Auth0's SDKs need https;
+   * behind a TLS-terminating proxy stays the recommended production setup.
+   */
+  tls: z.object({
+    key_file: z.string().min(1),
+    cert_file: z.string().min(1),
+  }).strict().optional(),
   /** Set when a TLS-terminating proxy sits in front and sends X-Forwarded-* headers. */
   trust_proxy: z.boolean().default(false),
   /** Cookies are <prefix>_sso, <prefix>_interaction, <prefix>_resume. */
@@ -191,6 +200,7 @@ export const configSchema = z.object({
     if (ids.has(client.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id ${client.client_id}` });
     ids.add(client.client_id);
   });
+  if (c.tls && new URL(c.issuer).protocol !== 'https:') ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'must be https when Adieu serves TLS itself (tls)' });
 }).transform((c) => ({
   ...c,
   /** The issuer without a trailing slash: every URL Adieu builds starts with it. */
