@@ -117,8 +117,9 @@ export const clientMetadataSchema = z.object({
   client_name: z.string().min(1).max(200).optional(),
   redirect_uris: z.array(httpUrl).min(1).max(100).optional(),
   post_logout_redirect_uris: z.array(httpUrl).max(100).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token'])).min(1).optional(),
-  response_types: z.array(z.enum(['code'])).optional(),
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'implicit'])).min(1).optional(),
+  /** `id_token`: an ID token posted to the client (response_mode=form_post only; needs the implicit grant). */
+  response_types: z.array(z.enum(['code', 'id_token'])).optional(),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
   scope: z.string().max(1000).optional(),
   application_type: z.enum(['web', 'native']).optional(),
@@ -144,6 +145,9 @@ export const clientMetadataSchema = z.object({
     return;
   }
   if (!m.redirect_uris) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'is required' });
+  if (m.response_types?.includes('id_token') && m.grant_types && !m.grant_types.includes('implicit')) {
+    ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'must include implicit for response_types id_token' });
+  }
   const method = m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none');
   if (method !== 'none' && !m.client_secret) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: `is required for token_endpoint_auth_method ${method}` });
@@ -182,7 +186,7 @@ export function normalizeClient(m: ClientMetadata): ClientMetadata {
   return {
     ...m,
     token_endpoint_auth_method: m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none'),
-    grant_types: m.grant_types ?? ['authorization_code', 'refresh_token'],
+    grant_types: m.grant_types ?? ['authorization_code', 'refresh_token', ...(m.response_types?.includes('id_token') ? ['implicit' as const] : [])],
     response_types: m.response_types ?? ['code'],
     sso: m.sso ?? true,
   };

@@ -12,15 +12,23 @@ export class AuthorizeRefused extends PageError {
 }
 
 const implicitDescription = (responseType: string) =>
-  `response_type=${responseType} is the implicit or hybrid flow, which Adieu does not support (tokens in a URL are what the OAuth 2.0 Security BCP, RFC 9700 §2.1.2, retires); use response_type=code with PKCE`;
+  `response_type=${responseType} puts tokens in a URL (the implicit or hybrid flow), which Adieu does not support: that is what the OAuth 2.0 Security BCP, RFC 9700 §2.1.2, retires; use response_type=code with PKCE (or id_token with response_mode=form_post)`;
+
+/** Whether a response type would put a token in a URL: any access token, or an ID token not posted. */
+export function tokenInUrl(responseType: string, responseMode: unknown): boolean {
+  const types = responseType.split(' ');
+  if (types.includes('token')) return true;
+  return types.includes('id_token') && responseMode !== 'form_post';
+}
 
 /**
  * Auth0's /authorize parameters, before oidc-provider sees the request:
  * - `audience` (Auth0's name for the API an access token is for) becomes the RFC 8707 `resource`;
  * - `organization` is refused as `unsupported: organizations` (Adieu has none);
  * - `screen_hint=signup` is noted in the log (Adieu has no sign-up page) and the login page shown;
- * - a response_type other than `code` (auth0-js legacy apps send `token id_token`) is refused
- *   naming the flow and the fix, where oidc-provider would say "unsupported response_type requested";
+ * - a response type that puts a token in a URL (auth0-js legacy apps send `token id_token` and read
+ *   the fragment) is refused naming the flow and the fix, where oidc-provider would say
+ *   "unsupported response_type requested"; `id_token` with form_post is served;
  * - `auth0Client` (SDK telemetry) and other unknown parameters oidc-provider ignores.
  * Errors go back to the client (RFC 6749 §4.1.2.1: in the fragment for implicit response types)
  * when its redirect_uri is registered, else on a page.
@@ -30,7 +38,7 @@ export function auth0AuthorizeRoutes({ config, storage, logger }: RouteDeps): Ro
   router.get(PROVIDER_ROUTES.authorization, async (ctx: Context, next: Next) => {
     const q = ctx.query;
     const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
-    const refusal = responseType && responseType.split(' ').some((t) => t !== 'code')
+    const refusal = responseType && tokenInUrl(responseType, q.response_mode)
       ? { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true }
       : q.organization !== undefined
         ? { error: 'invalid_request', description: 'unsupported: organizations (Adieu has no organizations; send no organization parameter)', advice: 'The application asks for an Auth0 organization, which Adieu does not have.', fragment: false }

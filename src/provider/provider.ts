@@ -167,9 +167,10 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       frontchannel_logout_session_supported: true,
     } as any,
     pkce: { required: () => true },
-    // Discovery lists only what works. No implicit or hybrid flow: tokens in a URL fragment are
-    // what the OAuth 2.0 Security BCP (RFC 9700 §2.1.2) retires; code + PKCE serves browser apps.
-    responseTypes: ['code'],
+    // Discovery lists only what works. Code + PKCE, and an ID token alone posted to the client
+    // (response_mode=form_post: express-openid-connect's default); no token ever in a URL, which
+    // is what the OAuth 2.0 Security BCP (RFC 9700 §2.1.2) retires (auth0-authorize.ts refuses it).
+    responseTypes: ['code', 'id_token'],
     // the authentication methods a client can register (clients/metadata.ts)
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     routes: PROVIDER_ROUTES,

@@ -23,6 +23,9 @@ const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume']);
 export function installSessionRecorder(provider: Provider, storage: Storage, ender: SessionEnder, connections: { name: string; strategy: string }[]) {
   const strategies = new Map(connections.map((c) => [c.name, c.strategy]));
   const confirmPath = `${PROVIDER_ROUTES.end_session}/confirm`;
+  // an authorization that answered the client (a code, or an ID token posted to it)
+  const authorized = new WeakSet<object>();
+  provider.on('authorization.success', (ctx) => { authorized.add(ctx); });
   provider.use(async (ctx, next) => {
     // RP-Initiated Logout: oidc-provider would revoke the grants and destroy the session before
     // the outbox is written; SessionEnder does all of it in one transaction instead
@@ -34,7 +37,7 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
     if (scope) scope.deferredEnding = undefined;
     if (!oidc?.route) return;
 
-    if (AUTHORIZATION_ROUTES.has(oidc.route) && oidc.entities.AuthorizationCode && oidc.session?.accountId && oidc.client) {
+    if (AUTHORIZATION_ROUTES.has(oidc.route) && authorized.has(ctx) && oidc.session?.accountId && oidc.client) {
       await recordAuthorization(storage, strategies, oidc);
     } else if (oidc.route === 'end_session_confirm' && oidc.session) {
       const session = oidc.session as any;
