@@ -61,7 +61,8 @@ describe('SAML single sign-on', () => {
     const { profile, passwordPrompted } = await samlSignIn(ua, await sp.saml(idp.issuer));
     assert.equal(passwordPrompted, false);
     const sessions = await idp.adieu.storage.listSsoSessions((await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!.id, 0);
-    const session = sessions.find((s) => s.clients.some((c) => c.client_id === 'app1'));
+    // the session the SessionIndex names (other tests' sessions of Mary's are there too)
+    const session = sessions.find((s) => s.clients.some((c) => c.client_id === 'helpdesk' && c.sid === profile.sessionIndex));
     assert.deepEqual(session!.clients.map((c) => c.client_id), ['app1', 'helpdesk']);
     const recorded = session!.clients.find((c) => c.client_id === 'helpdesk')!;
     assert.equal(recorded.sid, profile.sessionIndex);
