@@ -10,12 +10,12 @@ import { epochSeconds } from '../time.ts';
 import { displayName } from '../users/accounts.ts';
 import { decodePostMessage, decodeRedirectMessage, postDocument, redirectUrl, sendPostDocument, type Param } from './bindings.ts';
 import type { NameId } from './messages.ts';
+import { SchemaValidator } from './schema.ts';
 import { hasEnvelopedSignature, readRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
 import { XmlSigner } from './signer.ts';
-import type { XmlElement } from './xml-writer.ts';
-import { SchemaValidator } from './schema.ts';
 import { samlUrls } from './urls.ts';
-import { parseXml, SamlError } from './xml.ts';
+import type { XmlElement } from './xml-writer.ts';
+import { NS, parseXml, requiredChild, SamlError, textOf } from './xml.ts';
 
 /** A SAML message refused before Adieu could trust where to answer: the person sees why. */
 export class SamlRequestRefused extends PageError {
@@ -90,10 +90,7 @@ export class SamlIdp {
   async receive(ctx: Context, sp: ServiceProvider, endpoint: string): Promise<Received> {
     const received = ctx.method === 'GET' ? await this.#fromRedirect(ctx.querystring, sp) : await this.#fromPost(ctx, sp);
     const root = received.root;
-    const issuer = root.getElementsByTagNameNS('urn:oasis:names:tc:SAML:2.0:assertion', 'Issuer')[0];
-    if (!issuer || issuer.parentNode !== root || issuer.textContent?.trim() !== sp.sp.entity_id) {
-      throw new SamlError(`the message's Issuer is not ${sp.sp.entity_id}`, undefined);
-    }
+    if (textOf(requiredChild(root, NS.saml, 'Issuer')) !== sp.sp.entity_id) throw new SamlError(`the message's Issuer is not ${sp.sp.entity_id}`);
     const destination = root.getAttribute('Destination');
     if (destination && destination !== endpoint) throw new SamlError(`the message is addressed to ${destination}, not to ${endpoint}`);
     if (received.signed && !destination) throw new SamlError('a signed message must name its Destination (bindings §3.4.5.2, §3.5.5.2)');
@@ -115,9 +112,9 @@ export class SamlIdp {
     const param: Param | undefined = form.SAMLRequest !== undefined ? 'SAMLRequest' : form.SAMLResponse !== undefined ? 'SAMLResponse' : undefined;
     if (!param || (form.SAMLRequest !== undefined && form.SAMLResponse !== undefined)) throw new SamlError('the form must carry one SAMLRequest or SAMLResponse');
     const text = decodePostMessage(form[param]!);
-    parseXml(text); // a DTD or garbage is refused before the schema validator sees it
+    const doc = parseXml(text); // a DTD or garbage is refused before the schema validator sees it
     await this.schema.validate(text);
-    const { root, signed } = this.verifiedMessage(sp, text);
+    const { root, signed } = this.verifiedMessage(sp, text, doc);
     return { root, param, binding: 'HTTP-POST', relayState: form.RelayState, signed };
   }
 
@@ -125,8 +122,7 @@ export class SamlIdp {
    * A message with an enveloped signature (POST, SOAP), as the signature covered it; unsigned
    * only when the SP does not require signatures. `extract` finds the message in the document (SOAP: the Body's).
    */
-  verifiedMessage(sp: ServiceProvider, text: string, extract?: (root: Element) => Element): { root: Element; signed: boolean } {
-    const doc = parseXml(text);
+  verifiedMessage(sp: ServiceProvider, text: string, doc = parseXml(text), extract?: (root: Element) => Element): { root: Element; signed: boolean } {
     const message = extract ? extract(doc.documentElement!) : doc.documentElement!;
     if (hasEnvelopedSignature(doc)) return { root: verifyEnveloped(doc, text, sp.sp.signing_certificates ?? [], message), signed: true };
     if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);

@@ -7,7 +7,7 @@ import type { HostPolicy } from '../host-policy.ts';
 import { postForm } from '../post-form.ts';
 import { httpFailure, policyAgent, transportFailure } from './backchannel.ts';
 import type { AttemptResult, ServerChannel } from './channel.ts';
-import { samlTarget, shortStatus } from './saml.ts';
+import { logoutOutcome, samlTarget } from './saml.ts';
 
 /** How long an SP may take to act on a LogoutRequest (its NotOnOrAfter). */
 const REQUEST_LIFETIME_S = 120;
@@ -59,13 +59,12 @@ export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: 
       // SOAP 1.1 §6.2: a fault comes with 500, so a 500 carrying a SOAP Fault is read, not retried blindly
       if (answer.status !== 200 && !(answer.status === 500 && answer.text.includes('Fault'))) return httpFailure(answer.status, answer.text);
       try {
-        const { root } = saml.verifiedMessage(sp, answer.text, soapBody);
+        const { root } = saml.verifiedMessage(sp, answer.text, undefined, soapBody);
         const response = readLogoutResponse(root);
         if (response.issuer !== sp.sp.entity_id) throw new SamlError(`the LogoutResponse's Issuer is ${response.issuer}, not ${sp.sp.entity_id}`);
         if (response.inResponseTo !== id) throw new SamlError('the LogoutResponse answers another request (InResponseTo)');
-        if (response.status === STATUS.success && response.subStatus !== STATUS.partialLogout) return { ok: true, permanent: false, answered: true, error: null };
-        const status = [response.status, response.subStatus].filter((s) => s !== undefined).map((s) => shortStatus(s!)).join('/');
-        return { ok: false, permanent: true, answered: true, error: `LogoutResponse ${status}${response.statusMessage ? `: ${response.statusMessage}` : ''}` };
+        const { ok, error } = logoutOutcome(response);
+        return { ok, permanent: !ok, answered: true, error };
       } catch (err) {
         if (!(err instanceof SamlError)) throw err;
         // a SOAP Fault from the SP's server may pass (retried); a bad answer is not fixed by asking again

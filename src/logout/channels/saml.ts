@@ -1,4 +1,6 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
+import type { LogoutResponse } from '../../saml/messages.ts';
+import { STATUS } from '../../saml/xml.ts';
 import type { SessionClient } from '../../storage/types.ts';
 
 type SloBinding = 'SOAP' | 'HTTP-Redirect' | 'HTTP-POST';
@@ -17,4 +19,14 @@ export function samlTarget(binding: SloBinding, mode?: 'frame' | 'top_level') {
 }
 
 /** Short names of SAML status URNs, for the admin's and the person's reading. */
-export const shortStatus = (urn: string) => urn.replace('urn:oasis:names:tc:SAML:2.0:status:', '');
+const shortStatus = (urn: string) => urn.replace('urn:oasis:names:tc:SAML:2.0:status:', '');
+
+/**
+ * What an SP's LogoutResponse says: signed out only on `Success` without `PartialLogout` (core
+ * §3.7.3.2: the SP could not end everything); otherwise the answer, as a delivery's last_error.
+ */
+export function logoutOutcome(response: Pick<LogoutResponse, 'status' | 'subStatus' | 'statusMessage'>): { ok: boolean; status: string; error: string | null } {
+  const ok = response.status === STATUS.success && response.subStatus !== STATUS.partialLogout;
+  const status = [response.status, response.subStatus].filter((s) => s !== undefined).map((s) => shortStatus(s!)).join('/');
+  return { ok, status, error: ok ? null : `LogoutResponse ${status}${response.statusMessage ? `: ${response.statusMessage}` : ''}` };
+}

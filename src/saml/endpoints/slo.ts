@@ -6,7 +6,7 @@ import type { RouteDeps } from '../../http/routes.ts';
 import { INITIATOR } from '../../logout/channels/index.ts';
 import { frontchannelRequest, frontchannelRequestId } from '../../logout/channels/saml-frontchannel.ts';
 import { postDocument, sendPostDocument } from '../bindings.ts';
-import { shortStatus } from '../../logout/channels/saml.ts';
+import { logoutOutcome } from '../../logout/channels/saml.ts';
 import { logoutPageUrl, needsLogoutPage } from '../../logout/delivery-view.ts';
 import { clearSessionCookie, currentSession } from '../../sessions/cookie.ts';
 import { SUCCESS_STATUSES, type SsoSessionRecord, type Storage } from '../../storage/types.ts';
@@ -52,14 +52,8 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
     const logout = received.relayState ? await storage.getLogout(received.relayState) : undefined;
     const d = logout?.deliveries.find((x) => x.client_id === sp.client_id && response.inResponseTo === frontchannelRequestId(x));
     if (!logout || !d) throw new SamlRequestRefused('This LogoutResponse answers no sign-out Adieu is waiting for.');
-    const ok = response.status === STATUS.success && response.subStatus !== STATUS.partialLogout;
-    const status = [response.status, response.subStatus].filter((s) => s !== undefined).map((s) => shortStatus(s!)).join('/');
-    await propagation.report(logout.id, [{
-      id: d.id,
-      status: ok ? 'confirmed' : 'rejected',
-      last_error: ok ? null : `LogoutResponse ${status}${response.statusMessage ? `: ${response.statusMessage}` : ''}`,
-      latency_ms: Date.now() - d.created_at,
-    }]);
+    const { ok, status, error } = logoutOutcome(response);
+    await propagation.report(logout.id, [{ id: d.id, status: ok ? 'confirmed' : 'rejected', last_error: error, latency_ms: Date.now() - d.created_at }]);
     // in the logout page's frame: its script tells the page (assets/saml-logout-done.js)
     sendPage(ctx, 200, 'Signed out', html`
       <h1>${ok ? 'Signed out' : 'Not signed out'}</h1>
