@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { freePort, startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
-import { localhostCertificate } from '../harness/tls.ts';
+import { trustedLocalhostTls } from '../harness/tls.ts';
 import { UserAgent } from '../harness/user-agent.ts';
 import { ConfigError, parseConfig } from '../src/config/load.ts';
 
 describe('Adieu serving TLS itself (tls: key_file, cert_file)', () => {
   let idp: TestIdp;
-  const previous = getGlobalDispatcher();
+  let tls: Awaited<ReturnType<typeof trustedLocalhostTls>>;
   before(async () => {
-    const { key_pem, cert_pem } = await localhostCertificate();
-    const dir = mkdtempSync(join(tmpdir(), 'adieu-tls-'));
-    writeFileSync(join(dir, 'key.pem'), key_pem);
-    writeFileSync(join(dir, 'cert.pem'), cert_pem);
-    // this process trusts the test certificate, as a browser would after installing it
-    setGlobalDispatcher(new Agent({ connect: { ca: cert_pem } }));
+    tls = await trustedLocalhostTls();
     const port = await freePort();
-    idp = await startIdp({ port, issuer: `https://localhost:${port}`, tls: { key_file: join(dir, 'key.pem'), cert_file: join(dir, 'cert.pem') } });
+    idp = await startIdp({ port, issuer: `https://localhost:${port}`, tls: tls.files });
   });
   after(async () => {
     await idp.close();
-    setGlobalDispatcher(previous);
+    tls.restore();
   });
 
   it('serves discovery and a whole sign-in over https', async () => {

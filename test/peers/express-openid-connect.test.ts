@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { auth } from 'express-openid-connect';
-import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
-import { localhostCertificate } from '../../harness/tls.ts';
+import { trustedLocalhostTls } from '../../harness/tls.ts';
 import { UserAgent } from '../../harness/user-agent.ts';
 import { waitFor } from '../../harness/wait.ts';
 
@@ -33,14 +29,11 @@ describe('express-openid-connect with its defaults', () => {
   let idp: TestIdp;
   let rp: string;
   const servers: { close(): void; closeAllConnections(): void }[] = [];
-  const previous = getGlobalDispatcher();
+  let tls: Awaited<ReturnType<typeof trustedLocalhostTls>>;
 
   before(async () => {
-    const { key_pem, cert_pem } = await localhostCertificate();
-    const dir = mkdtempSync(join(tmpdir(), 'adieu-eoc-'));
-    writeFileSync(join(dir, 'key.pem'), key_pem);
-    writeFileSync(join(dir, 'cert.pem'), cert_pem);
-    setGlobalDispatcher(new Agent({ connect: { ca: cert_pem } })); // this process trusts the test certificate
+    tls = await trustedLocalhostTls();
+    const { key_pem, cert_pem } = tls;
     const [idpPort, rpPort] = [await freePort(), await freePort()];
     // the application is https on 127.0.0.1: oidc-provider refuses localhost for web clients of the implicit grant
     rp = `https://127.0.0.1:${rpPort}`;
@@ -64,7 +57,7 @@ describe('express-openid-connect with its defaults', () => {
     idp = await startIdp({
       port: idpPort,
       issuer: `https://localhost:${idpPort}`,
-      tls: { key_file: join(dir, 'key.pem'), cert_file: join(dir, 'cert.pem') },
+      tls: tls.files,
       clients: [{
         client_id: 'tickets', client_name: 'Tickets (express-openid-connect)', client_secret: 'tickets-secret-0123456789',
         redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [rp],
@@ -76,7 +69,7 @@ describe('express-openid-connect with its defaults', () => {
   after(async () => {
     await idp?.close();
     for (const s of servers) { s.closeAllConnections(); s.close(); }
-    setGlobalDispatcher(previous);
+    tls.restore();
   });
 
   async function signInThroughApp(ua: UserAgent) {
