@@ -40,4 +40,13 @@ describe("Auth0's /authorize parameters", () => {
     const { claims, tokens } = await signIn(ua, idp.issuer, testClient('app1'), { extra: { auth0Client: telemetry, screen_hint: 'signup' } });
     assert.ok(claims.sub && tokens.access_token);
   });
+
+  it('response_mode=web_message answers only an origin in the client\'s web_origins', async () => {
+    const app = testClient('app1');
+    const res = await fetch(`${idp.issuer}/authorize?client_id=app1&response_type=code&response_mode=web_message&prompt=none&scope=openid&redirect_uri=${encodeURIComponent(app.redirect_uris[0]!)}&code_challenge=${'x'.repeat(43)}&code_challenge_method=S256`, { redirect: 'manual' });
+    assert.equal(res.status, 303);
+    const location = new URL(res.headers.get('location')!);
+    assert.equal(location.searchParams.get('error'), 'invalid_request');
+    assert.match(location.searchParams.get('error_description')!, /web_message answers only to an origin in the client's web_origins/);
+  });
 });

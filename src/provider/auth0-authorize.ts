@@ -25,6 +25,7 @@ export function tokenInUrl(responseType: string, responseMode: unknown): boolean
  * Auth0's /authorize parameters, before oidc-provider sees the request:
  * - `audience` (Auth0's name for the API an access token is for) becomes the RFC 8707 `resource`;
  * - `organization` is refused as `unsupported: organizations` (Adieu has none);
+ * - `response_mode=web_message` only where redirect_uri is one of the client's web_origins;
  * - `screen_hint=signup` is noted in the log (Adieu has no sign-up page) and the login page shown;
  * - a response type that puts a token in a URL (auth0-js legacy apps send `token id_token` and read
  *   the fragment) is refused naming the flow and the fix, where oidc-provider would say
@@ -35,11 +36,19 @@ export function tokenInUrl(responseType: string, responseMode: unknown): boolean
  */
 export function auth0AuthorizeRoutes({ config, storage, logger }: RouteDeps): Router {
   const router = new Router();
+  /** Whether redirect_uri is the origin of one of the client's web_origins (where a web message may go). */
+  const webOriginOf = async (clientId: unknown, redirectUri: unknown) => {
+    if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return false;
+    const origin = URL.parse(redirectUri)?.origin;
+    return !!origin && !!(await storage.getClient(clientId))?.metadata.web_origins?.includes(origin);
+  };
   router.get(PROVIDER_ROUTES.authorization, async (ctx: Context, next: Next) => {
     const q = ctx.query;
     const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
     const refusal = responseType && tokenInUrl(responseType, q.response_mode)
       ? { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true }
+      : q.response_mode === 'web_message' && !(await webOriginOf(q.client_id, q.redirect_uri))
+        ? { error: 'invalid_request', description: 'response_mode=web_message answers only to an origin in the client\'s web_origins (Auth0\'s Allowed Web Origins), and redirect_uri is not one', advice: "Add the application's origin to its web_origins.", fragment: false }
       : q.organization !== undefined
         ? { error: 'invalid_request', description: 'unsupported: organizations (Adieu has no organizations; send no organization parameter)', advice: 'The application asks for an Auth0 organization, which Adieu does not have.', fragment: false }
         : undefined;

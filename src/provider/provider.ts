@@ -99,6 +99,10 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       profile: ['name', 'preferred_username'],
     },
     scopes: ['openid', 'offline_access', 'email', 'profile'],
+    // Auth0 puts the claims of the scopes asked for in the ID token too, and its SDKs read the
+    // profile from there (auth0-spa-js getUser()); OIDC Core §5.4 keeps them for userinfo when an
+    // access token is issued, which is oidc-provider's default
+    conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
@@ -129,6 +133,10 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       },
       // Adieu delivers back-channel logout itself (durable, retried); see src/logout.
       backchannelLogout: { enabled: false },
+      // auth0-js checkSession and auth0-spa-js getTokenSilently (iframe) answer through a hidden
+      // frame that posts the response to the app's origin (only a client's web_origins:
+      // auth0-authorize.ts). oidc-provider marks it experimental, hence the acknowledged draft.
+      webMessageResponseMode: { enabled: true, ack: 'individual-draft-01' },
       // Auth0's `audience` (auth0-authorize.ts makes it `resource`): JWT access tokens for the APIs in config
       resourceIndicators: {
         enabled: true,

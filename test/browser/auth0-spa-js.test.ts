@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
+import { trustedLocalhostTls } from '../../harness/tls.ts';
+
+// @auth0/auth0-spa-js 2 in Chromium, configured as its README says for an Auth0 tenant — a bare
+// `domain`, https — with only the domain changed to Adieu's.
+
+const SDK = readFileSync(new URL('../../node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', import.meta.url), 'utf8');
+
+describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
+  let idp: TestIdp;
+  let app: string;
+  let server: Server;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let tls: Awaited<ReturnType<typeof trustedLocalhostTls>>;
+
+  before(async () => {
+    tls = await trustedLocalhostTls();
+    const [idpPort, appPort] = [await freePort(), await freePort()];
+    app = `https://localhost:${appPort}`;
+    const page = `<!doctype html><meta charset="utf-8"><title>SPA</title><body><p>SPA</p><script src="/sdk.js"></script>
+<script>
+(async () => {
+  window.client = await auth0.createAuth0Client({ domain: 'localhost:${idpPort}', clientId: 'spa', authorizationParams: { redirect_uri: location.origin } });
+  if (location.search.includes('code=')) { await client.handleRedirectCallback(); history.replaceState({}, '', '/'); }
+  document.body.dataset.ready = 'yes';
+})().catch((e) => { document.body.dataset.error = e.message; });
+</script>`;
+    server = createServer({ key: tls.key_pem, cert: tls.cert_pem }, (req, res) => {
+      if (req.url === '/sdk.js') res.writeHead(200, { 'content-type': 'application/javascript' }).end(SDK);
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    }).listen(appPort, '127.0.0.1');
+    await once(server, 'listening');
+    idp = await startIdp({
+      port: idpPort,
+      issuer: `https://localhost:${idpPort}/`, // Auth0's form: auth0-spa-js expects iss to be https://DOMAIN/
+      tls: tls.files,
+      clients: [{ client_id: 'spa', client_name: 'Single-page app', token_endpoint_auth_method: 'none', redirect_uris: [app], web_origins: [app], allowed_logout_urls: [app] }],
+    });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await idp?.close();
+    server?.closeAllConnections();
+    server?.close();
+    tls?.restore();
+  });
+
+  const ready = (page: Page) => page.waitForSelector('body[data-ready], body[data-error]', { state: 'attached' }).then(async () => {
+    const error = await page.getAttribute('body', 'data-error');
+    if (error) throw new Error(`auth0-spa-js: ${error}`);
+  });
+
+  it('loginWithRedirect and handleRedirectCallback sign in; getTokenSilently renews through a web_message frame, and says login_required once Adieu ended the session', async () => {
+    const context = await browser.browser.newContext({ ignoreHTTPSErrors: true }); // the test certificate
+    try {
+      await withScreenshots(context, 'auth0-spa-js', async () => {
+        const page = await context.newPage();
+        await page.goto(app);
+        await ready(page);
+        await page.evaluate(() => (window as any).client.loginWithRedirect());
+        await page.waitForSelector('#password');
+        await page.fill('#username', 'mary@fabrikamcorp.com');
+        await page.fill('#password', PASSWORD);
+        await page.click('button[type=submit]');
+        await page.waitForURL(`${app}/`);
+        await ready(page);
+        assert.equal(await page.evaluate(() => (window as any).client.getUser().then((u: any) => u?.email)), 'mary@fabrikamcorp.com');
+        const token = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }));
+        assert.equal(typeof token, 'string');
+
+        const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
+        assert.equal((await api(idp.issuer.replace(/\/$/, ''), `/users/${mary.id}/sessions`, { method: 'DELETE' })).status, 200);
+        const after = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }).then(() => 'renewed', (e: any) => e.error));
+        assert.equal(after, 'login_required', 'the app notices the session ended at Adieu');
+      });
+    } finally {
+      await context.close();
+    }
+  });
+});
