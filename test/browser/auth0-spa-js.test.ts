@@ -27,7 +27,8 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
     const page = `<!doctype html><meta charset="utf-8"><title>SPA</title><body><p>SPA</p><script src="/sdk.js"></script>
 <script>
 (async () => {
-  window.client = await auth0.createAuth0Client({ domain: 'localhost:${idpPort}', clientId: 'spa', authorizationParams: { redirect_uri: location.origin } });
+  const refresh = sessionStorage.getItem('mode') === 'refresh-tokens';
+  window.client = await auth0.createAuth0Client({ domain: 'localhost:${idpPort}', clientId: 'spa', authorizationParams: { redirect_uri: location.origin }, useRefreshTokens: refresh, cacheLocation: refresh ? 'localstorage' : 'memory' });
   if (location.search.includes('code=')) { await client.handleRedirectCallback(); history.replaceState({}, '', '/'); }
   document.body.dataset.ready = 'yes';
 })().catch((e) => { document.body.dataset.error = e.message; });
@@ -58,12 +59,15 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
     if (error) throw new Error(`auth0-spa-js: ${error}`);
   });
 
-  it('loginWithRedirect and handleRedirectCallback sign in; getTokenSilently renews through a web_message frame, and says login_required once Adieu ended the session', async () => {
+  /** A fresh browser context at the app (`mode`: how it renews tokens), signed in through loginWithRedirect. */
+  async function signedIn(name: string, mode: 'iframe' | 'refresh-tokens', fn: (page: Page) => Promise<void>) {
     const context = await browser.browser.newContext({ ignoreHTTPSErrors: true }); // the test certificate
     try {
-      await withScreenshots(context, 'auth0-spa-js', async () => {
+      await withScreenshots(context, name, async () => {
         const page = await context.newPage();
         await page.goto(app);
+        await page.evaluate((m) => sessionStorage.setItem('mode', m), mode);
+        await page.reload();
         await ready(page);
         await page.evaluate(() => (window as any).client.loginWithRedirect());
         await page.waitForSelector('#password');
@@ -73,16 +77,38 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
         await page.waitForURL(`${app}/`);
         await ready(page);
         assert.equal(await page.evaluate(() => (window as any).client.getUser().then((u: any) => u?.email)), 'mary@fabrikamcorp.com');
-        const token = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }));
-        assert.equal(typeof token, 'string');
-
-        const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
-        assert.equal((await api(idp.issuer.replace(/\/$/, ''), `/users/${mary.id}/sessions`, { method: 'DELETE' })).status, 200);
-        const after = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }).then(() => 'renewed', (e: any) => e.error));
-        assert.equal(after, 'login_required', 'the app notices the session ended at Adieu');
+        await fn(page);
       });
     } finally {
       await context.close();
     }
+  }
+  const endMarysSessions = async () => {
+    const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
+    assert.equal((await api(idp.issuer.replace(/\/$/, ''), `/users/${mary.id}/sessions`, { method: 'DELETE' })).status, 200);
+  };
+
+  it('refresh-token mode renews with the refresh token; logout() signs out at Adieu and comes back, and nothing renews after it', async () => {
+    await signedIn('auth0-spa-js-rt', 'refresh-tokens', async (page) => {
+      const first = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off', detailedResponse: true }));
+      const second = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off', detailedResponse: true }));
+      assert.notEqual(first.access_token, second.access_token, 'renewed by the refresh token');
+      await page.evaluate(() => (window as any).client.logout({ logoutParams: { returnTo: location.origin } }));
+      await page.waitForURL(`${app}/`);
+      await ready(page);
+      assert.equal(await page.evaluate(() => (window as any).client.isAuthenticated()), false);
+      const afterLogout = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }).then(() => 'renewed', (e: any) => e.error ?? e.message));
+      assert.notEqual(afterLogout, 'renewed', 'no token after logout');
+    });
+  });
+
+  it('loginWithRedirect and handleRedirectCallback sign in; getTokenSilently renews through a web_message frame, and says login_required once Adieu ended the session', async () => {
+    await signedIn('auth0-spa-js', 'iframe', async (page) => {
+      const token = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }));
+      assert.equal(typeof token, 'string');
+      await endMarysSessions();
+      const after = await page.evaluate(() => (window as any).client.getTokenSilently({ cacheMode: 'off' }).then(() => 'renewed', (e: any) => e.error));
+      assert.equal(after, 'login_required', 'the app notices the session ended at Adieu');
+    });
   });
 });
