@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.ADIEU_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = new URL('../test-artifacts', import.meta.url).pathname;
@@ -28,8 +28,8 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<{ browser
 }
 
 /** Runs `fn` in a fresh browser context (its own cookies), with screenshots on failure; closes it after. */
-export async function inNewContext<T>(browser: Browser, name: string, fn: (context: BrowserContext) => Promise<T>): Promise<T> {
-  const context = await browser.newContext();
+export async function inNewContext<T>(browser: Browser, name: string, fn: (context: BrowserContext) => Promise<T>, options: BrowserContextOptions = {}): Promise<T> {
+  const context = await browser.newContext(options);
   try {
     return await withScreenshots(context, name, () => fn(context));
   } finally {

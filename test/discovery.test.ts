@@ -26,12 +26,12 @@ describe('discovery lists only what works', () => {
     assert.equal(location.origin + location.pathname, app.redirect_uris[0]);
     const fields = new URLSearchParams(location.hash.slice(1));
     assert.equal(fields.get('error'), 'unsupported_response_type');
-    assert.match(fields.get('error_description')!, /response_type=token id_token puts tokens in a URL \(the implicit or hybrid flow\).*use response_type=code with PKCE/);
+    assert.match(fields.get('error_description')!, /response_type=token id_token is the implicit flow.*use response_type=code with PKCE/);
     assert.equal(fields.get('state'), 's1');
     const page = await authorize('https://unregistered.example/cb');
     assert.equal(page.status, 400);
     assert.equal(page.headers.get('location'), null);
-    assert.match(await page.text(), /unsupported_response_type: response_type=token id_token puts tokens in a URL/);
+    assert.match(await page.text(), /unsupported_response_type: response_type=token id_token is the implicit flow/);
   });
 
   it('an ID token alone is served only posted to the client (form_post), never in the fragment', async () => {

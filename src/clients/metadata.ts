@@ -118,7 +118,7 @@ export const clientMetadataSchema = z.object({
   redirect_uris: z.array(httpUrl).min(1).max(100).optional(),
   post_logout_redirect_uris: z.array(httpUrl).max(100).optional(),
   grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'implicit'])).min(1).optional(),
-  /** `id_token`: an ID token posted to the client (response_mode=form_post only; needs the implicit grant). */
+  /** `id_token`: an ID token alone, posted (response_mode form_post or web_message only; needs the implicit grant). */
   response_types: z.array(z.enum(['code', 'id_token'])).optional(),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
   scope: z.string().max(1000).optional(),

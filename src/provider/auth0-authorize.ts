@@ -12,13 +12,17 @@ export class AuthorizeRefused extends PageError {
 }
 
 const implicitDescription = (responseType: string) =>
-  `response_type=${responseType} puts tokens in a URL (the implicit or hybrid flow), which Adieu does not support: that is what the OAuth 2.0 Security BCP, RFC 9700 §2.1.2, retires; use response_type=code with PKCE (or id_token with response_mode=form_post)`;
+  `response_type=${responseType} is the implicit flow (an access token from the authorization endpoint, or a token in a URL), which Adieu does not support: that is what the OAuth 2.0 Security BCP, RFC 9700 §2.1.2, retires; use response_type=code with PKCE (an ID token alone is served with response_mode form_post or web_message)`;
 
-/** Whether a response type would put a token in a URL: any access token, or an ID token not posted. */
-export function tokenInUrl(responseType: string, responseMode: unknown): boolean {
+/**
+ * Whether a response type is the implicit flow Adieu refuses: any access token from the
+ * authorization endpoint, or an ID token in a URL. An ID token alone posted to the client
+ * (form_post: express-openid-connect) or to its page (web_message: auth0-js checkSession) is served.
+ */
+export function isRefusedImplicit(responseType: string, responseMode: unknown): boolean {
   const types = responseType.split(' ');
   if (types.includes('token')) return true;
-  return types.includes('id_token') && responseMode !== 'form_post';
+  return types.includes('id_token') && responseMode !== 'form_post' && responseMode !== 'web_message';
 }
 
 /**
@@ -27,9 +31,9 @@ export function tokenInUrl(responseType: string, responseMode: unknown): boolean
  * - `organization` is refused as `unsupported: organizations` (Adieu has none);
  * - `response_mode=web_message` only where redirect_uri is one of the client's web_origins;
  * - `screen_hint=signup` is noted in the log (Adieu has no sign-up page) and the login page shown;
- * - a response type that puts a token in a URL (auth0-js legacy apps send `token id_token` and read
- *   the fragment) is refused naming the flow and the fix, where oidc-provider would say
- *   "unsupported response_type requested"; `id_token` with form_post is served;
+ * - the implicit flow (auth0-js legacy apps send `token id_token` and read the fragment) is refused
+ *   naming the flow and the fix, where oidc-provider would say "unsupported response_type
+ *   requested"; an ID token alone with form_post or web_message is served;
  * - `auth0Client` (SDK telemetry) and other unknown parameters oidc-provider ignores.
  * Errors go back to the client (RFC 6749 §4.1.2.1: in the fragment for implicit response types)
  * when its redirect_uri is registered, else on a page.
@@ -45,7 +49,7 @@ export function auth0AuthorizeRoutes({ config, storage, logger }: RouteDeps): Ro
   router.get(PROVIDER_ROUTES.authorization, async (ctx: Context, next: Next) => {
     const q = ctx.query;
     const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
-    const refusal = responseType && tokenInUrl(responseType, q.response_mode)
+    const refusal = responseType && isRefusedImplicit(responseType, q.response_mode)
       ? { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true }
       : q.response_mode === 'web_message' && !(await webOriginOf(q.client_id, q.redirect_uri))
         ? { error: 'invalid_request', description: 'response_mode=web_message answers only to an origin in the client\'s web_origins (Auth0\'s Allowed Web Origins), and redirect_uri is not one', advice: "Add the application's origin to its web_origins.", fragment: false }

@@ -176,8 +176,9 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
     } as any,
     pkce: { required: () => true },
     // Discovery lists only what works. Code + PKCE, and an ID token alone posted to the client
-    // (response_mode=form_post: express-openid-connect's default); no token ever in a URL, which
-    // is what the OAuth 2.0 Security BCP (RFC 9700 §2.1.2) retires (auth0-authorize.ts refuses it).
+    // (form_post: express-openid-connect's default; web_message: auth0-js checkSession); no access
+    // token from the authorization endpoint and no token in a URL, which is what the OAuth 2.0
+    // Security BCP (RFC 9700 §2.1.2) retires (auth0-authorize.ts refuses it, saying so).
     responseTypes: ['code', 'id_token'],
     // the authentication methods a client can register (clients/metadata.ts)
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, withScreenshots } from '../../harness/browser.ts';
+import { inNewContext, launchBrowser } from '../../harness/browser.ts';
 import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
 import { trustedLocalhostTls } from '../../harness/tls.ts';
 
@@ -61,27 +61,22 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
 
   /** A fresh browser context at the app (`mode`: how it renews tokens), signed in through loginWithRedirect. */
   async function signedIn(name: string, mode: 'iframe' | 'refresh-tokens', fn: (page: Page) => Promise<void>) {
-    const context = await browser.browser.newContext({ ignoreHTTPSErrors: true }); // the test certificate
-    try {
-      await withScreenshots(context, name, async () => {
-        const page = await context.newPage();
-        await page.goto(app);
-        await page.evaluate((m) => sessionStorage.setItem('mode', m), mode);
-        await page.reload();
-        await ready(page);
-        await page.evaluate(() => (window as any).client.loginWithRedirect());
-        await page.waitForSelector('#password');
-        await page.fill('#username', 'mary@fabrikamcorp.com');
-        await page.fill('#password', PASSWORD);
-        await page.click('button[type=submit]');
-        await page.waitForURL(`${app}/`);
-        await ready(page);
-        assert.equal(await page.evaluate(() => (window as any).client.getUser().then((u: any) => u?.email)), 'mary@fabrikamcorp.com');
-        await fn(page);
-      });
-    } finally {
-      await context.close();
-    }
+    await inNewContext(browser.browser, name, async (context) => {
+      const page = await context.newPage();
+      await page.goto(app);
+      await page.evaluate((m) => sessionStorage.setItem('mode', m), mode);
+      await page.reload();
+      await ready(page);
+      await page.evaluate(() => (window as any).client.loginWithRedirect());
+      await page.waitForSelector('#password');
+      await page.fill('#username', 'mary@fabrikamcorp.com');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(`${app}/`);
+      await ready(page);
+      assert.equal(await page.evaluate(() => (window as any).client.getUser().then((u: any) => u?.email)), 'mary@fabrikamcorp.com');
+      await fn(page);
+    }, { ignoreHTTPSErrors: true }); // the test certificate
   }
   const endMarysSessions = async () => {
     const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
