@@ -7,11 +7,19 @@ export interface RpClient {
   /** Absent for a public client (token_endpoint_auth_method none). */
   client_secret?: string;
   redirect_uris: string[];
+  /** What the RP expects its ID tokens (and userinfo responses) signed with; openid-client checks it. */
+  id_token_signed_response_alg?: string;
+  userinfo_signed_response_alg?: string;
 }
 
 export async function discover(issuer: string, c: RpClient) {
   const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
-  return client.discovery(new URL(issuer), c.client_id, c.client_secret ? { client_secret: c.client_secret } : {}, auth, {
+  const metadata = {
+    ...(c.client_secret ? { client_secret: c.client_secret } : {}),
+    ...(c.id_token_signed_response_alg ? { id_token_signed_response_alg: c.id_token_signed_response_alg } : {}),
+    ...(c.userinfo_signed_response_alg ? { userinfo_signed_response_alg: c.userinfo_signed_response_alg } : {}),
+  };
+  return client.discovery(new URL(issuer), c.client_id, metadata, auth, {
     execute: [client.allowInsecureRequests],
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
 import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
@@ -8,7 +9,7 @@ describe('sign-in across applications (code + PKCE, openid-client as the RP)', (
   let idp: TestIdp;
   before(async () => {
     idp = await startIdp({
-      clients: [testClient('app1'), testClient('app2'), testClient('app3'), testClient('solo', { sso: false }), testClient('es256', { id_token_signed_response_alg: 'ES256' })],
+      clients: [testClient('app1'), testClient('app2'), testClient('app3'), testClient('solo', { sso: false }), testClient('es256', { id_token_signed_response_alg: 'ES256' }), testClient('jwt-userinfo', { userinfo_signed_response_alg: 'RS256' })],
     });
   });
   after(() => idp.close());
@@ -85,6 +86,15 @@ describe('sign-in across applications (code + PKCE, openid-client as the RP)', (
     assert.deepEqual([rs.alg, rs.kid], ['RS256', jwks.keys.find((k) => k.alg === 'RS256').kid]);
     const es = header((await signIn(ua, idp.issuer, testClient('es256', { id_token_signed_response_alg: 'ES256' }))).tokens.id_token!);
     assert.deepEqual([es.alg, es.kid], ['ES256', jwks.keys.find((k) => k.alg === 'ES256').kid]);
+  });
+
+  it('openid-client configured for RS256 (ID tokens and userinfo) signs in and reads a signed userinfo', async () => {
+    const rp = { ...testClient('jwt-userinfo', { userinfo_signed_response_alg: 'RS256' }), id_token_signed_response_alg: 'RS256', userinfo_signed_response_alg: 'RS256' };
+    const { tokens, config, claims } = await signIn(new UserAgent(), idp.issuer, rp);
+    const response = await client.fetchProtectedResource(config, tokens.access_token, new URL(`${idp.issuer}/userinfo`), 'GET');
+    assert.match(response.headers.get('content-type')!, /application\/jwt/);
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub as string);
+    assert.equal(userinfo.email, 'mary@fabrikamcorp.com');
   });
 
   it('serves discovery, userinfo and the oidc-provider default paths as aliases', async () => {

@@ -107,7 +107,7 @@ export type SamlServiceProvider = z.infer<typeof samlServiceProviderSchema>;
 /** Fields only an OpenID Connect client has; a SAML service provider is refused them. */
 const OIDC_ONLY_FIELDS = [
   'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method',
-  'scope', 'application_type', 'id_token_signed_response_alg', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'frontchannel_logout_uri',
+  'scope', 'application_type', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'frontchannel_logout_uri',
   'frontchannel_logout_session_required', 'web_origins', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
 ] as const;
 
@@ -125,6 +125,8 @@ export const clientMetadataSchema = z.object({
   application_type: z.enum(['web', 'native']).optional(),
   /** RS256 (the default, as Auth0's) or ES256; logout tokens to the client are signed the same way. */
   id_token_signed_response_alg: z.enum(['RS256', 'ES256']).optional(),
+  /** /userinfo answers this client with a JWT signed so (OIDC Core §5.3.2); default: plain JSON. */
+  userinfo_signed_response_alg: z.enum(['RS256', 'ES256']).optional(),
   backchannel_logout_uri: httpUrl.optional(),
   backchannel_logout_session_required: z.boolean().optional(),
   frontchannel_logout_uri: httpUrl.optional(),

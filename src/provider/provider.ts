@@ -108,6 +108,8 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
+      // a client that registers userinfo_signed_response_alg gets /userinfo as a signed JWT
+      jwtUserinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -167,6 +169,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
     enabledJWA: {
       // only algorithms Adieu holds a key for (keys.ts)
       idTokenSigningAlgValues: [...SIGNING_ALGS],
+      userinfoSigningAlgValues: [...SIGNING_ALGS],
     },
     discovery: {
       backchannel_logout_supported: true,
