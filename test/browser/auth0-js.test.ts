@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { inNewContext, launchBrowser } from '../../harness/browser.ts';
-import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
-import { trustedLocalhostTls } from '../../harness/tls.ts';
+import { startBrowserApp } from '../../harness/browser-app.ts';
+import { inNewContext } from '../../harness/browser.ts';
+import { api, PASSWORD } from '../../harness/idp.ts';
 
 // auth0-js 10 (Auth0's older browser SDK) in Chromium: WebAuth configured for an Auth0 tenant — a
 // bare `domain` — with only the domain changed. The app does PKCE itself, as auth0-js leaves it to.
@@ -15,22 +12,16 @@ import { trustedLocalhostTls } from '../../harness/tls.ts';
 // Adieu: the checkSession frame is then same-site and carries the SSO cookie where third-party
 // cookies are blocked (as they are in this Chromium).
 
-const SDK = readFileSync(new URL('../../node_modules/auth0-js/dist/auth0.min.js', import.meta.url), 'utf8');
-
 describe('auth0-js against Adieu, changing only the domain', () => {
-  let idp: TestIdp;
-  let app: string;
-  let server: Server;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let tls: Awaited<ReturnType<typeof trustedLocalhostTls>>;
-
+  let fixture: Awaited<ReturnType<typeof startBrowserApp>>;
   before(async () => {
-    tls = await trustedLocalhostTls();
-    const [idpPort, appPort] = [await freePort(), await freePort()];
-    app = `https://127.0.0.1:${appPort}`;
-    const page = `<!doctype html><meta charset="utf-8"><title>auth0-js app</title><body><p>app</p><script src="/sdk.js"></script>
+    fixture = await startBrowserApp({
+      sdk: 'auth0-js/dist/auth0.min.js',
+      host: '127.0.0.1',
+      client: { client_id: 'js', client_name: 'auth0-js app', token_endpoint_auth_method: 'none', response_types: ['code', 'id_token'] },
+      page: (domain) => `<!doctype html><meta charset="utf-8"><title>auth0-js app</title><body><p>app</p><script src="/sdk.js"></script>
 <script>
-  window.webAuth = new auth0.WebAuth({ domain: '127.0.0.1:${idpPort}', clientID: 'js', redirectUri: location.origin, responseType: 'code', scope: 'openid profile email' });
+  window.webAuth = new auth0.WebAuth({ domain: '${domain}', clientID: 'js', redirectUri: location.origin, responseType: 'code', scope: 'openid profile email' });
   const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
   /** A PKCE pair (RFC 7636), the verifier kept for the exchange. */
   window.pkce = async () => {
@@ -47,30 +38,14 @@ describe('auth0-js against Adieu, changing only the domain', () => {
   };
   window.checkSession = () => promised((cb) => webAuth.checkSession({ responseType: 'id_token', timeout: 5000 }, cb));
   document.body.dataset.ready = 'yes';
-</script>`;
-    server = createServer({ key: tls.key_pem, cert: tls.cert_pem }, (req, res) => {
-      if (req.url === '/sdk.js') res.writeHead(200, { 'content-type': 'application/javascript' }).end(SDK);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-    }).listen(appPort, '127.0.0.1');
-    await once(server, 'listening');
-    idp = await startIdp({
-      port: idpPort,
-      issuer: `https://127.0.0.1:${idpPort}/`,
-      tls: tls.files,
-      clients: [{ client_id: 'js', client_name: 'auth0-js app', token_endpoint_auth_method: 'none', redirect_uris: [app], web_origins: [app], allowed_logout_urls: [app], response_types: ['code', 'id_token'] }],
+</script>`,
     });
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await idp?.close();
-    server?.closeAllConnections();
-    server?.close();
-    tls?.restore();
-  });
+  after(() => fixture?.close());
 
   it('authorize (code + PKCE), oauthToken (JSON), userInfo, checkSession — login_required once Adieu ended the session — and logout', async () => {
-    await inNewContext(browser.browser, 'auth0-js', async (context) => {
+    const { app, idp } = fixture;
+    await inNewContext(fixture.browser, 'auth0-js', async (context) => {
       const page = await context.newPage();
       await page.goto(app);
       await page.waitForSelector('body[data-ready]', { state: 'attached' });

@@ -1,58 +1,32 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { inNewContext, launchBrowser } from '../../harness/browser.ts';
-import { api, freePort, PASSWORD, startIdp, type TestIdp } from '../../harness/idp.ts';
-import { trustedLocalhostTls } from '../../harness/tls.ts';
+import { startBrowserApp } from '../../harness/browser-app.ts';
+import { inNewContext } from '../../harness/browser.ts';
+import { api, PASSWORD } from '../../harness/idp.ts';
 
 // @auth0/auth0-spa-js 2 in Chromium, configured as its README says for an Auth0 tenant — a bare
 // `domain`, https — with only the domain changed to Adieu's.
 
-const SDK = readFileSync(new URL('../../node_modules/@auth0/auth0-spa-js/dist/auth0-spa-js.production.js', import.meta.url), 'utf8');
-
 describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
-  let idp: TestIdp;
-  let app: string;
-  let server: Server;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let tls: Awaited<ReturnType<typeof trustedLocalhostTls>>;
-
+  let fixture: Awaited<ReturnType<typeof startBrowserApp>>;
   before(async () => {
-    tls = await trustedLocalhostTls();
-    const [idpPort, appPort] = [await freePort(), await freePort()];
-    app = `https://localhost:${appPort}`;
-    const page = `<!doctype html><meta charset="utf-8"><title>SPA</title><body><p>SPA</p><script src="/sdk.js"></script>
+    fixture = await startBrowserApp({
+      sdk: '@auth0/auth0-spa-js/dist/auth0-spa-js.production.js',
+      host: 'localhost',
+      client: { client_id: 'spa', client_name: 'Single-page app', token_endpoint_auth_method: 'none' },
+      page: (domain) => `<!doctype html><meta charset="utf-8"><title>SPA</title><body><p>SPA</p><script src="/sdk.js"></script>
 <script>
 (async () => {
   const refresh = sessionStorage.getItem('mode') === 'refresh-tokens';
-  window.client = await auth0.createAuth0Client({ domain: 'localhost:${idpPort}', clientId: 'spa', authorizationParams: { redirect_uri: location.origin }, useRefreshTokens: refresh, cacheLocation: refresh ? 'localstorage' : 'memory' });
+  window.client = await auth0.createAuth0Client({ domain: '${domain}', clientId: 'spa', authorizationParams: { redirect_uri: location.origin }, useRefreshTokens: refresh, cacheLocation: refresh ? 'localstorage' : 'memory' });
   if (location.search.includes('code=')) { await client.handleRedirectCallback(); history.replaceState({}, '', '/'); }
   document.body.dataset.ready = 'yes';
 })().catch((e) => { document.body.dataset.error = e.message; });
-</script>`;
-    server = createServer({ key: tls.key_pem, cert: tls.cert_pem }, (req, res) => {
-      if (req.url === '/sdk.js') res.writeHead(200, { 'content-type': 'application/javascript' }).end(SDK);
-      else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-    }).listen(appPort, '127.0.0.1');
-    await once(server, 'listening');
-    idp = await startIdp({
-      port: idpPort,
-      issuer: `https://localhost:${idpPort}/`, // Auth0's form: auth0-spa-js expects iss to be https://DOMAIN/
-      tls: tls.files,
-      clients: [{ client_id: 'spa', client_name: 'Single-page app', token_endpoint_auth_method: 'none', redirect_uris: [app], web_origins: [app], allowed_logout_urls: [app] }],
+</script>`,
     });
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    await idp?.close();
-    server?.closeAllConnections();
-    server?.close();
-    tls?.restore();
-  });
+  after(() => fixture?.close());
 
   const ready = (page: Page) => page.waitForSelector('body[data-ready], body[data-error]', { state: 'attached' }).then(async () => {
     const error = await page.getAttribute('body', 'data-error');
@@ -61,7 +35,8 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
 
   /** A fresh browser context at the app (`mode`: how it renews tokens), signed in through loginWithRedirect. */
   async function signedIn(name: string, mode: 'iframe' | 'refresh-tokens', fn: (page: Page) => Promise<void>) {
-    await inNewContext(browser.browser, name, async (context) => {
+    const { app } = fixture;
+    await inNewContext(fixture.browser, name, async (context) => {
       const page = await context.newPage();
       await page.goto(app);
       await page.evaluate((m) => sessionStorage.setItem('mode', m), mode);
@@ -79,6 +54,7 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
     }, { ignoreHTTPSErrors: true }); // the test certificate
   }
   const endMarysSessions = async () => {
+    const { idp } = fixture;
     const mary = (await idp.adieu.storage.findUser('Username-Password-Authentication', 'mary@fabrikamcorp.com'))!;
     assert.equal((await api(idp.issuer.replace(/\/$/, ''), `/users/${mary.id}/sessions`, { method: 'DELETE' })).status, 200);
   };
@@ -91,7 +67,7 @@ describe('@auth0/auth0-spa-js against Adieu, changing only the domain', () => {
       await endMarysSessions(); // the session's refresh tokens die with it
       assert.equal(await renew(), 'error: invalid_grant', 'the app notices the session ended at Adieu');
       await page.evaluate(() => (window as any).client.logout({ logoutParams: { returnTo: location.origin } }));
-      await page.waitForURL(`${app}/`);
+      await page.waitForURL(`${fixture.app}/`);
       await ready(page);
       assert.equal(await page.evaluate(() => (window as any).client.isAuthenticated()), false);
     });
