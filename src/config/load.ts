@@ -48,7 +48,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   return result.data;
 }
 
-/** Reads a JSON or YAML file; relative paths (sqlite, TLS key and certificate) are taken relative to the file. */
+/** Reads a JSON or YAML file; relative paths (sqlite, TLS files, the back-channel CA file) are taken relative to the file. */
 export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AdieuConfig {
   let text: string;
   try {
@@ -66,6 +66,7 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   if (config.storage.kind === 'sqlite' && config.storage.path !== ':memory:') {
     config.storage.path = resolve(dirname(resolve(file)), config.storage.path);
   }
+  if (config.logout.backchannel.ca_file) config.logout.backchannel.ca_file = resolve(dirname(resolve(file)), config.logout.backchannel.ca_file);
   if (config.tls) {
     config.tls = { key_file: resolve(dirname(resolve(file)), config.tls.key_file), cert_file: resolve(dirname(resolve(file)), config.tls.cert_file) };
   }

@@ -115,6 +115,11 @@ export const configSchema = z.object({
       allowed_hosts: z.array(hostPattern).default([]),
       /** Hosts it must never reach, by name or by the address a name resolves to; wins over allowed_hosts. */
       denied_hosts: z.array(hostPattern).default([]),
+      /**
+       * PEM certificates of private CAs trusted besides the public ones, for applications whose
+       * https logout endpoints have certificates an internal CA issued (relative to the config file).
+       */
+      ca_file: z.string().min(1).optional(),
     }).strict().prefault({}),
     /** Completed logout records (and their deliveries) are kept this long for the admin, then deleted. */
     retention_days: z.number().int().min(1).max(3650).default(30),

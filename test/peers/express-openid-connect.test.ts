@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { auth } from 'express-openid-connect';
@@ -50,19 +48,19 @@ describe('express-openid-connect with its defaults', () => {
     }));
     app.get('/', (req, res) => { res.send(req.oidc.isAuthenticated() ? `Signed in as ${req.oidc.user!.email}` : 'Signed out'); });
     const https = createHttpsServer({ key: key_pem, cert: cert_pem }, app).listen(rpPort, '127.0.0.1');
-    // its back-channel logout route, also over plain http (Adieu trusts the public CAs only)
-    const plain = createServer(app).listen(0, '127.0.0.1');
-    await Promise.all([once(https, 'listening'), once(plain, 'listening')]);
-    servers.push(https, plain);
+    await once(https, 'listening');
+    servers.push(https);
     idp = await startIdp({
       port: idpPort,
       issuer: `https://localhost:${idpPort}`,
       tls: tls.files,
+      // the app's https back-channel endpoint has a certificate of a private CA (the test's)
+      logout: { backchannel: { ca_file: tls.files.cert_file } },
       clients: [{
         client_id: 'tickets', client_name: 'Tickets (express-openid-connect)', client_secret: 'tickets-secret-0123456789',
         redirect_uris: [`${rp}/callback`], post_logout_redirect_uris: [rp],
         response_types: ['id_token'],
-        backchannel_logout_uri: `http://127.0.0.1:${(plain.address() as AddressInfo).port}/backchannel-logout`,
+        backchannel_logout_uri: `${rp}/backchannel-logout`,
       }],
     });
   });

@@ -1,4 +1,5 @@
 import { lookup, type LookupAddress } from 'node:dns';
+import { rootCertificates } from 'node:tls';
 import type { LookupFunction } from 'node:net';
 import { Agent } from 'undici';
 import type { Delivery } from '../../storage/types.ts';
@@ -29,13 +30,16 @@ function policyLookup(policy: HostPolicy): LookupFunction {
 
 const backchannelTarget = registeredTarget('backchannel_logout_uri', 'backchannel_logout_session_required');
 
-/** Keep-alive connections for a server channel, to addresses the host policy allows. */
-export function policyAgent(policy: HostPolicy, timeout_ms: number): Agent {
+/**
+ * Keep-alive connections for a server channel, to addresses the host policy allows, trusting the
+ * public CAs and `extraCa` (logout.backchannel.ca_file).
+ */
+export function policyAgent(policy: HostPolicy, timeout_ms: number, extraCa?: string): Agent {
   return new Agent({
     keepAliveTimeout: 30_000,
     // the host policy decides on the address a name resolves to, when connecting (IP literals
     // never reach a lookup: the worker's checkUrl decides on them before every attempt)
-    connect: { timeout: timeout_ms, lookup: policyLookup(policy) },
+    connect: { timeout: timeout_ms, lookup: policyLookup(policy), ...(extraCa ? { ca: [...rootCertificates, extraCa] } : {}) },
     headersTimeout: timeout_ms,
     bodyTimeout: timeout_ms,
   });
@@ -62,8 +66,8 @@ export function transportFailure(err: unknown, timeout_ms: number): AttemptResul
  * OpenID Connect Back-Channel Logout 1.0: a logout token POSTed to `backchannel_logout_uri`, over
  * keep-alive connections, each attempt bounded as a whole (connect, headers and body).
  */
-export function backchannel({ sign, policy, timeout_ms }: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number }): ServerChannel {
-  const agent = policyAgent(policy, timeout_ms);
+export function backchannel({ sign, policy, timeout_ms, ca }: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; ca?: string }): ServerChannel {
+  const agent = policyAgent(policy, timeout_ms, ca);
 
   return {
     name: 'backchannel',

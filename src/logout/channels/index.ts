@@ -42,7 +42,7 @@ export class Channels {
   }
 }
 
-export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; saml: SamlIdp; frontchannel_timeout_ms: number }): Channels {
+export function createChannels(deps: { sign: LogoutTokenSigner; policy: HostPolicy; timeout_ms: number; saml: SamlIdp; frontchannel_timeout_ms: number; ca?: string }): Channels {
   // a browser-carried LogoutRequest stays valid while the page may still be loading it
   const samlLifetime_s = Math.ceil(deps.frontchannel_timeout_ms / 1000) + 60;
   return new Channels([

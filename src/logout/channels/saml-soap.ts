@@ -20,8 +20,8 @@ const REGISTRATION_CACHE_MS = 5_000;
  * `Success` for this very request (InResponseTo), from this SP, signed when the SP signs, is a
  * confirmed logout; any other status is recorded as the SP's refusal.
  */
-export function samlSoap({ saml, policy, timeout_ms }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number }): ServerChannel {
-  const agent = policyAgent(policy, timeout_ms);
+export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number; ca?: string }): ServerChannel {
+  const agent = policyAgent(policy, timeout_ms, ca);
   // a logout to many SPs reads each registration once, not once per attempt
   const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
