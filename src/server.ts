@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +7,7 @@ import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { normalizeClient } from './clients/metadata.ts';
+import { readSettingFile } from './config/load.ts';
 import type { AdieuConfig } from './config/schema.ts';
 import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
@@ -75,16 +75,9 @@ export interface AdieuServer {
   close(): Promise<void>;
 }
 
-/** The key and certificate chain Adieu serves TLS with; a file that cannot be read stops the start, naming it. */
+/** The key and certificate chain Adieu serves TLS with. */
 function readTls(tls: NonNullable<AdieuConfig['tls']>) {
-  const read = (field: 'key_file' | 'cert_file') => {
-    try {
-      return readFileSync(tls[field]);
-    } catch (err) {
-      throw new Error(`tls.${field}: cannot read ${tls[field]}: ${(err as Error).message}`);
-    }
-  };
-  return { key: read('key_file'), cert: read('cert_file') };
+  return { key: readSettingFile('tls.key_file', tls.key_file), cert: readSettingFile('tls.cert_file', tls.cert_file) };
 }
 
 /** Writes what the config declares into storage: connections, clients, and missing users. */

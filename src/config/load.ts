@@ -63,12 +63,18 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
     throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
   const config = parseConfig(raw, env);
-  if (config.storage.kind === 'sqlite' && config.storage.path !== ':memory:') {
-    config.storage.path = resolve(dirname(resolve(file)), config.storage.path);
-  }
-  if (config.logout.backchannel.ca_file) config.logout.backchannel.ca_file = resolve(dirname(resolve(file)), config.logout.backchannel.ca_file);
-  if (config.tls) {
-    config.tls = { key_file: resolve(dirname(resolve(file)), config.tls.key_file), cert_file: resolve(dirname(resolve(file)), config.tls.cert_file) };
-  }
+  const fromFile = (path: string) => resolve(dirname(resolve(file)), path);
+  if (config.storage.kind === 'sqlite' && config.storage.path !== ':memory:') config.storage.path = fromFile(config.storage.path);
+  if (config.logout.backchannel.ca_file) config.logout.backchannel.ca_file = fromFile(config.logout.backchannel.ca_file);
+  if (config.tls) config.tls = { key_file: fromFile(config.tls.key_file), cert_file: fromFile(config.tls.cert_file) };
   return config;
+}
+
+/** A file a setting names (TLS key, CA bundle), read at start; one that cannot be read stops the start, naming the setting. */
+export function readSettingFile(setting: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${setting}: cannot read ${path}: ${(err as Error).message}`);
+  }
 }

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
+import { readSettingFile } from '../config/load.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { DEFAULT_SIGNING_ALG } from '../provider/keys.ts';
 import type { SamlIdp } from '../saml/idp.ts';
@@ -12,16 +12,6 @@ import { logoutTokenSigner } from './logout-token.ts';
 import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
 import { OutboxWorker } from './outbox-worker.ts';
 import { newLogoutId, planLogout } from './plan.ts';
-
-/** The private CAs server channels trust besides the public ones; a file that cannot be read stops the start, naming it. */
-function readCaFile(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`logout.backchannel.ca_file: cannot read ${file}: ${(err as Error).message}`);
-  }
-}
 
 /** Extra time the logout page has, past its own wait, to report what the frames did. */
 const BROWSER_REPORT_GRACE_MS = 60_000;
@@ -65,7 +55,7 @@ export class LogoutPropagation {
     this.metrics = createLogoutMetrics(storage, () => this.worker.openCircuits(), config.metrics.queue_depth_max_age_ms);
     const bc = config.logout.backchannel;
     this.#policy = hostPolicy(bc.allowed_hosts, bc.denied_hosts);
-    this.channels = createChannels({ sign: signer, policy: this.#policy, timeout_ms: bc.timeout_ms, saml, frontchannel_timeout_ms: config.logout.frontchannel.timeout_ms, ca: readCaFile(bc.ca_file) });
+    this.channels = createChannels({ sign: signer, policy: this.#policy, timeout_ms: bc.timeout_ms, saml, frontchannel_timeout_ms: config.logout.frontchannel.timeout_ms, ca: bc.ca_file && readSettingFile('logout.backchannel.ca_file', bc.ca_file) });
     this.worker = new OutboxWorker(storage, bc, this.channels, this.#policy, this.events, this.metrics, logger, (id) => this.settle(id));
   }
 

@@ -1,7 +1,9 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
+import { onFirstUse } from '../http/browser-bundle.ts';
 import { PageError } from '../http/errors.ts';
 import type { RouteDeps } from '../http/routes.ts';
+import type { StoredClient } from '../storage/types.ts';
 import { PROVIDER_ROUTES } from './provider.ts';
 
 /** An authorization request Adieu refuses, where there is no trusted place to send the error. */
@@ -25,6 +27,27 @@ export function isRefusedImplicit(responseType: string, responseMode: unknown): 
   return types.includes('id_token') && responseMode !== 'form_post' && responseMode !== 'web_message';
 }
 
+interface Refusal { error: string; description: string; advice: string; fragment: boolean }
+
+/** What Adieu refuses in an authorization request, in the order it checks; undefined: nothing. */
+async function refusalOf(q: Context['query'], client: () => Promise<StoredClient | undefined>): Promise<Refusal | undefined> {
+  const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
+  if (responseType && isRefusedImplicit(responseType, q.response_mode)) {
+    return { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true };
+  }
+  if (q.response_mode === 'web_message') {
+    // a web message goes to the redirect_uri's origin: only one of the client's web_origins
+    const origin = typeof q.redirect_uri === 'string' ? URL.parse(q.redirect_uri)?.origin : undefined;
+    if (!origin || !(await client())?.metadata.web_origins?.includes(origin)) {
+      return { error: 'invalid_request', description: 'response_mode=web_message answers only to an origin in the client\'s web_origins (Auth0\'s Allowed Web Origins), and redirect_uri is not one', advice: "Add the application's origin to its web_origins.", fragment: false };
+    }
+  }
+  if (q.organization !== undefined) {
+    return { error: 'invalid_request', description: 'unsupported: organizations (Adieu has no organizations; send no organization parameter)', advice: 'The application asks for an Auth0 organization, which Adieu does not have.', fragment: false };
+  }
+  return undefined;
+}
+
 /**
  * Auth0's /authorize parameters, before oidc-provider sees the request:
  * - `audience` (Auth0's name for the API an access token is for) becomes the RFC 8707 `resource`;
@@ -40,26 +63,15 @@ export function isRefusedImplicit(responseType: string, responseMode: unknown): 
  */
 export function auth0AuthorizeRoutes({ config, storage, logger }: RouteDeps): Router {
   const router = new Router();
-  /** Whether redirect_uri is the origin of one of the client's web_origins (where a web message may go). */
-  const webOriginOf = async (clientId: unknown, redirectUri: unknown) => {
-    if (typeof clientId !== 'string' || typeof redirectUri !== 'string') return false;
-    const origin = URL.parse(redirectUri)?.origin;
-    return !!origin && !!(await storage.getClient(clientId))?.metadata.web_origins?.includes(origin);
-  };
   router.get(PROVIDER_ROUTES.authorization, async (ctx: Context, next: Next) => {
     const q = ctx.query;
-    const responseType = typeof q.response_type === 'string' ? q.response_type : undefined;
-    const refusal = responseType && isRefusedImplicit(responseType, q.response_mode)
-      ? { error: 'unsupported_response_type', description: implicitDescription(responseType), advice: 'The application needs to be configured for the authorization code flow (for auth0-js: responseType "code").', fragment: true }
-      : q.response_mode === 'web_message' && !(await webOriginOf(q.client_id, q.redirect_uri))
-        ? { error: 'invalid_request', description: 'response_mode=web_message answers only to an origin in the client\'s web_origins (Auth0\'s Allowed Web Origins), and redirect_uri is not one', advice: "Add the application's origin to its web_origins.", fragment: false }
-      : q.organization !== undefined
-        ? { error: 'invalid_request', description: 'unsupported: organizations (Adieu has no organizations; send no organization parameter)', advice: 'The application asks for an Auth0 organization, which Adieu does not have.', fragment: false }
-        : undefined;
+    // read once, and only where a check needs it (oidc-provider reads it again for the request)
+    const client = onFirstUse(async () => (typeof q.client_id === 'string' ? storage.getClient(q.client_id) : undefined));
+    const refusal = await refusalOf(q, client);
     if (refusal) {
-      const client = typeof q.client_id === 'string' ? await storage.getClient(q.client_id) : undefined;
       const redirectUri = q.redirect_uri;
-      if (!client || typeof redirectUri !== 'string' || !client.metadata.redirect_uris?.includes(redirectUri)) throw new AuthorizeRefused(refusal.error, refusal.description, refusal.advice);
+      const registered = await client();
+      if (!registered || typeof redirectUri !== 'string' || !registered.metadata.redirect_uris?.includes(redirectUri)) throw new AuthorizeRefused(refusal.error, refusal.description, refusal.advice);
       const url = new URL(redirectUri);
       const params = new URLSearchParams({ error: refusal.error, error_description: refusal.description, ...(typeof q.state === 'string' ? { state: q.state } : {}), iss: config.issuer });
       if (refusal.fragment) url.hash = params.toString();

@@ -47,6 +47,11 @@ const DEFAULT_ATTRIBUTES: Record<string, NonNullable<SamlServiceProvider['attrib
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name': 'name',
 };
 
+/** An unsigned message is refused where the SP must sign (want_requests_signed), whatever the binding. */
+function refuseUnsigned(sp: ServiceProvider) {
+  if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+}
+
 const MESSAGE_IDS = 'SamlMessageId';
 const PAIRWISE_KEY = 'saml_pairwise_key';
 
@@ -103,7 +108,7 @@ export class SamlIdp {
     const root = parseXml(text).documentElement!;
     await this.schema.validate(text);
     if (q.signed) verifyRedirectSignature(q.signed, sp.sp.signing_certificates ?? []);
-    else if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+    else refuseUnsigned(sp);
     return { root, param: q.param, binding: 'HTTP-Redirect', relayState: q.relayState, signed: !!q.signed };
   }
 
@@ -125,7 +130,7 @@ export class SamlIdp {
   verifiedMessage(sp: ServiceProvider, text: string, doc = parseXml(text), extract?: (root: Element) => Element): { root: Element; signed: boolean } {
     const message = extract ? extract(doc.documentElement!) : doc.documentElement!;
     if (hasEnvelopedSignature(doc)) return { root: verifyEnveloped(doc, text, sp.sp.signing_certificates ?? [], message), signed: true };
-    if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+    refuseUnsigned(sp);
     return { root: message, signed: false };
   }
 

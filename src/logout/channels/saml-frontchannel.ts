@@ -16,6 +16,12 @@ export function frontchannelRequest(saml: SamlIdp, d: Delivery, lifetime_s: numb
   return buildLogoutRequest({ id: frontchannelRequestId(d), issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s });
 }
 
+/** The SP's SLO URL with the delivery's signed LogoutRequest (HTTP-Redirect), or undefined when it has nothing to send. */
+function redirectRequestUrl(saml: SamlIdp, d: Delivery, lifetime_s: number): URL | undefined {
+  if (!d.target || !d.channel_params?.name_id) return undefined;
+  return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
+}
+
 /** Where Adieu serves the POST-binding form of a front-channel delivery (saml/endpoints/slo.ts). */
 export const postFormPath = (d: Pick<Delivery, 'logout_id' | 'id'>) => `/samlp/logout/${d.logout_id}/send/${d.id}`;
 
@@ -35,9 +41,8 @@ export function samlFrontchannel({ saml, lifetime_s, binding }: { saml: SamlIdp;
     confirmedBy: 'server',
     target: samlTarget(binding, 'frame'),
     url(d: Delivery, issuer: string) {
-      if (!d.target || !d.channel_params?.name_id) return undefined;
-      if (binding === 'HTTP-POST') return new URL(postFormPath(d), issuer);
-      return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
+      if (binding === 'HTTP-Redirect') return redirectRequestUrl(saml, d, lifetime_s);
+      return d.target && d.channel_params?.name_id ? new URL(postFormPath(d), issuer) : undefined;
     },
   };
 }
@@ -58,9 +63,6 @@ export function samlTopLevel({ saml, lifetime_s }: { saml: SamlIdp; lifetime_s: 
     confirmedBy: 'server',
     display: 'window',
     target: samlTarget('HTTP-Redirect', 'top_level'),
-    url(d: Delivery) {
-      if (!d.target || !d.channel_params?.name_id) return undefined;
-      return new URL(redirectUrl(d.target, 'SAMLRequest', frontchannelRequest(saml, d, lifetime_s), d.logout_id, saml.signer));
-    },
+    url: (d: Delivery) => redirectRequestUrl(saml, d, lifetime_s),
   };
 }
