@@ -1,11 +1,24 @@
 // npm run bench: every benchmark reports ratios against a baseline measured in the same run.
 import { createTestDatabase } from '../harness/pg.ts';
+import { benchConsole } from './console.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
 import { benchSamlSso, benchSoapFanout } from './saml.ts';
 import { benchSilentLogin } from './silent-login.ts';
 
 const only = process.argv[2];
-const results: unknown[] = [];
+// each result is printed as it completes: a long run that fails late keeps what it measured
+const results = { push: (...measured: unknown[]) => { for (const r of measured) console.log(JSON.stringify(r)); } };
+/** Runs a benchmark on the embedded SQLite, then on a fresh PostgreSQL database. */
+async function onEachBackend(bench: (options: { storage?: { kind: 'postgres'; url: string } }) => Promise<unknown>) {
+  results.push(await bench({}));
+  const pg = await createTestDatabase();
+  try {
+    results.push(await bench({ storage: { kind: 'postgres', url: pg.url } }));
+  } finally {
+    await pg.drop();
+  }
+}
+
 if (!only || only === 'logout') {
   // apps answering at once (the hardest case for the ratio), then apps that take real time:
   // where "10x faster than one after another" becomes possible at all
@@ -15,16 +28,12 @@ if (!only || only === 'logout') {
   results.push(...await benchLargeLogouts());
 }
 if (!only || only === 'login') {
-  results.push(await benchSilentLogin());
-  const pg = await createTestDatabase();
-  try {
-    results.push(await benchSilentLogin({ storage: { kind: 'postgres', url: pg.url } }));
-  } finally {
-    await pg.drop();
-  }
+  await onEachBackend(benchSilentLogin);
 }
 if (!only || only === 'saml') {
   results.push(await benchSoapFanout());
   results.push(await benchSamlSso());
 }
-for (const r of results) console.log(JSON.stringify(r));
+if (!only || only === 'console') {
+  await onEachBackend(benchConsole);
+}

@@ -17,6 +17,8 @@ export const DOCUMENT_APPS = [
 export const SAML_APP = { clientId: 'fabrikam-helpdesk', name: 'Fabrikam Helpdesk', tagline: 'Tickets for IT and facilities', accent: '#b45309' } as const;
 
 export const DEMO_USER = { username: 'mary@fabrikamcorp.com', password: 'Fabrikam-Demo-2026', name: 'Mary' };
+/** Fabrikam's IT admin, a local account at Adieu holding the console's admin role. */
+export const DEMO_ADMIN = { username: 'admin@fabrikamcorp.com', password: 'Fabrikam-Admin-2026', name: 'Fabrikam IT' };
 export const LOGOUT_APP_CLIENT_ID = 'fabrikam-logout';
 
 /** How the IdP itself reaches each application at logout, besides the single-logout app. */
@@ -87,6 +89,7 @@ export async function startScenario(o: ScenarioOptions): Promise<Scenario> {
     issuer: idpUrl, port: o.basePort, log_level: o.logLevel ?? 'warn',
     storage: o.storage ?? { kind: 'sqlite', path: join(o.dataDir, 'adieu.db') },
     secrets: { admin_token: process.env.ADIEU_ADMIN_TOKEN ?? 'demo-admin-token-change-me' },
+    users: [{ ...DEMO_ADMIN, email: DEMO_ADMIN.username, connection: 'Username-Password-Authentication', roles: ['admin'] }],
     tenant: { name: 'Fabrikam', allowed_logout_urls: [`${logoutUrl}/done`] },
     connections: [
       { type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' },

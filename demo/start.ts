@@ -1,7 +1,7 @@
 // npm start: the reference document's whole system on this machine, on the embedded storage.
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEMO_USER, DOCUMENT_APPS, SAML_APP, startScenario, type IdpChannel } from './scenario.ts';
+import { DEMO_ADMIN, DEMO_USER, DOCUMENT_APPS, SAML_APP, startScenario, type IdpChannel } from './scenario.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,7 @@ for (const [key, app] of Object.entries(scenario.apps)) line(app.url, `${app.nam
 line(scenario.samlApp.url, `${SAML_APP.name}: ${SAML_APP.tagline} (a SAML 2.0 application)`);
 line(scenario.urls.logoutApp, 'Single-logout application (where each app\'s Sign-out button goes)');
 line(scenario.urls.idp, 'Adieu, the identity provider (admin API token: demo-admin-token-change-me)');
+line(`${scenario.urls.idp}/admin`, `Adieu's admin console (${DEMO_ADMIN.username} / ${DEMO_ADMIN.password})`);
 line(scenario.urls.fabrikam, 'FabrikamAD, the upstream enterprise directory (the document\'s ADFS)');
 console.log(`\nSign in to any application as ${DEMO_USER.username} / ${DEMO_USER.password}`);
 console.log('(one password prompt at FabrikamAD, then every other application signs in silently).');

@@ -8,6 +8,9 @@ import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
 import { normalizeClient } from './clients/metadata.ts';
 import { readSettingFile } from './config/load.ts';
+import { consoleRoutes } from './console/routes.ts';
+import { SelfFetch } from './console/self-fetch.ts';
+import { CONSOLE_CLIENT_ID, consoleClient } from './console/client.ts';
 import type { AdieuConfig } from './config/schema.ts';
 import { UpstreamConnection } from './connections/upstream.ts';
 import { errorHandler, securityHeaders } from './http/errors.ts';
@@ -21,6 +24,7 @@ import { logoutPageRoutes } from './logout/page.ts';
 import { LogoutPropagation } from './logout/propagation.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
 import { validateClient } from './management/clients.ts';
+import { openApiRoutes } from './management/openapi.ts';
 import { managementRoutes } from './management/router.ts';
 import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts';
 import { providerAssetRoutes } from './provider/assets.ts';
@@ -55,7 +59,9 @@ const ROUTE_MODULES: RouteModule[] = [
   logoutPageRoutes,
   samlSsoRoutes,
   samlSloRoutes,
+  ({ config }) => openApiRoutes(config),
   managementRoutes,
+  consoleRoutes,
   publicMetricsRoutes,
 ];
 
@@ -96,11 +102,16 @@ async function applyConfig(config: AdieuConfig, storage: Storage, provider: Prov
     }
     await storage.putClient(client.client_id, normalizeClient(metadata), 'config');
   }
+  // the console's own registration (console/client.ts), as validated as any other
+  await storage.putClient(CONSOLE_CLIENT_ID, await validateClient(provider, await consoleClient(config, storage)), 'config');
   const defaultDatabase = config.connections.find((c) => c.type === 'database')?.name;
   for (const u of config.users) {
     const connection = u.connection ?? defaultDatabase!;
-    if (!(await storage.findUser(connection, u.username))) {
-      await createUser(storage, { connection, username: u.username, password: u.password, email: u.email, name: u.name });
+    const existing = await storage.findUser(connection, u.username);
+    if (!existing) {
+      await createUser(storage, { connection, username: u.username, password: u.password, email: u.email, name: u.name, roles: u.roles });
+    } else if (u.roles && [...u.roles].sort().join() !== [...existing.roles].sort().join()) {
+      await storage.updateUser(existing.id, { roles: u.roles });
     }
   }
 }
@@ -130,7 +141,8 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     const upstreams = new Map(config.connections.filter((c) => c.type === 'oidc')
       .map((c) => [c.name, new UpstreamConnection(c, `${config.base_url}/login/callback/${encodeURIComponent(c.name)}`)]));
 
-    const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, saml, logger };
+    const selfFetch = new SelfFetch();
+    const deps: RouteDeps = { config, provider, storage, ender, propagation, upstreams, saml, logger, selfFetch };
     const routers = ROUTE_MODULES.map((routes) => routes(deps));
 
     const app = new Koa({ proxy: config.trust_proxy });
@@ -151,14 +163,16 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       await next();
     });
     // Auth0 accepts JSON on the token endpoint (auth0-js always sends it); oidc-provider takes forms
-    app.use(acceptJsonBodies([PROVIDER_ROUTES.token, PROVIDER_ROUTES.revocation, PROVIDER_ROUTES.introspection]));
+    app.use(acceptJsonBodies([PROVIDER_ROUTES.token, PROVIDER_ROUTES.revocation, PROVIDER_ROUTES.introspection], PROVIDER_ROUTES.token));
     const providerCallback = provider.callback();
     app.use(async (ctx) => {
       ctx.respond = false;
       await providerCallback((ctx.state.replayedRequest as typeof ctx.req | undefined) ?? ctx.req, ctx.res);
     });
 
-    const server = config.tls ? createHttpsServer(readTls(config.tls), app.callback()) : createServer(app.callback());
+    const listener = app.callback();
+    selfFetch.bind(listener);
+    const server = config.tls ? createHttpsServer(readTls(config.tls), listener) : createServer(listener);
     server.keepAliveTimeout = 65_000;
     server.listen(config.port, config.host);
     await once(server, 'listening');

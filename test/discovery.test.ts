@@ -13,7 +13,7 @@ describe('discovery lists only what works', () => {
   it('offers the code flow, an ID token posted to the client, and the client authentication methods a client can register, nothing else', async () => {
     const d = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json() as Record<string, string[]>;
     assert.deepEqual(d.response_types_supported, ['code', 'id_token']);
-    assert.deepEqual(d.grant_types_supported, ['authorization_code', 'implicit', 'refresh_token']);
+    assert.deepEqual(d.grant_types_supported, ['authorization_code', 'implicit', 'refresh_token', 'client_credentials'], 'client_credentials: machine clients, e.g. for the management API');
     assert.deepEqual(d.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
   });
 

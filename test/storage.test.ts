@@ -49,7 +49,7 @@ function session(uid: string, accountId: string, extra: Partial<SsoSessionRecord
 function plan(logoutId: string, uid: string, deliveries: Partial<Delivery>[]): LogoutPlan {
   const t = Date.now();
   return {
-    record: { id: logoutId, trigger: 'admin', account_id: 'acct', username: 'mary', session_uid: uid, status: 'in_progress', return_to: null, page_token: 'tok', created_at: t, completed_at: null },
+    record: { id: logoutId, trigger: 'admin', account_id: 'acct', username: 'mary', session_uid: uid, status: 'in_progress', return_to: null, page_token: 'tok', actor: 'token:admin', created_at: t, completed_at: null },
     deliveries: deliveries.map((d, i) => ({
       id: `${logoutId}-d${i}`, logout_id: logoutId, position: i, client_id: `c${i}`, client_name: null, channel: 'backchannel',
       target: 'http://127.0.0.1:9/bcl', sid: 'sid', sub: 'acct', include_sid: true, channel_params: null, status: 'pending', attempts: 0,
@@ -119,7 +119,7 @@ for (const backend of backends) {
     });
 
     it('finds users by upstream identity; an identity belongs to one user', async () => {
-      const user = { id: 'fed-1', connection: 'up', username: 'sub-1', email: 'x@example.com', password_hash: null, profile: {}, created_at: now(), updated_at: now() };
+      const user = { id: 'fed-1', connection: 'up', username: 'sub-1', email: 'x@example.com', password_hash: null, profile: {}, roles: [], created_at: now(), updated_at: now() };
       await storage.linkIdentity('up', 'sub-1', user, { create: true });
       assert.equal((await storage.findUserByIdentity('up', 'sub-1'))?.id, 'fed-1');
       assert.equal(await storage.findUserByIdentity('other', 'sub-1'), undefined);
@@ -194,7 +194,7 @@ for (const backend of backends) {
     });
 
     it('keeps usernames unique per connection', async () => {
-      const base = { email: null, password_hash: 'h', profile: { name: 'M' }, created_at: now(), updated_at: now() };
+      const base = { email: null, password_hash: 'h', profile: { name: 'M' }, roles: ['admin'], created_at: now(), updated_at: now() };
       await storage.createUser({ id: 'u1', connection: 'db', username: 'mary', ...base });
       await storage.createUser({ id: 'u2', connection: 'other', username: 'mary', ...base });
       await assert.rejects(storage.createUser({ id: 'u3', connection: 'db', username: 'mary', ...base }), UniqueViolation);
@@ -268,6 +268,72 @@ for (const backend of backends) {
       assert.equal(again.session, undefined);
     });
   
+    it('keeps roles on users and finds users by id, username prefix or email prefix', async () => {
+      const base = { connection: 'db', password_hash: null, profile: {}, roles: [], created_at: now(), updated_at: now() };
+      await storage.createUser({ ...base, id: 's-1', username: 'sarah', email: 'sarah@contoso.test' });
+      await storage.createUser({ ...base, id: 's-2', username: 'sam', email: 'boss@contoso.test', roles: ['admin'] });
+      await storage.createUser({ ...base, id: 's-3', username: 'tom', email: null });
+      assert.deepEqual((await storage.getUser('s-2'))?.roles, ['admin']);
+      assert.deepEqual((await storage.updateUser('s-3', { roles: ['auditor'] }))?.roles, ['auditor']);
+      assert.deepEqual((await storage.searchUsers('sa', 10)).map((u) => u.id).sort(), ['s-1', 's-2']);
+      assert.deepEqual((await storage.searchUsers('boss@', 10)).map((u) => u.id), ['s-2']);
+      assert.deepEqual((await storage.searchUsers('s-3', 10)).map((u) => u.id), ['s-3']);
+      assert.deepEqual(await storage.searchUsers('zz', 10), []);
+      assert.equal((await storage.searchUsers('s', 1)).length, 1, 'at most limit');
+    });
+
+    it('appends the audit log and lists it newest first, filtered and paged by time', async () => {
+      const t = Date.now();
+      for (let i = 0; i < 5; i++) {
+        await storage.appendAudit({ id: `a${i}`, at: t + i, actor: i % 2 ? 'user:u1' : 'client:ops', action: i < 3 ? 'session.end' : 'client.update', target: `/x/${i}`, status: 200, detail: i === 4 ? { field: 'name' } : null });
+      }
+      const all = await storage.listAudit({ limit: 10 });
+      assert.deepEqual(all.map((e) => e.id), ['a4', 'a3', 'a2', 'a1', 'a0']);
+      assert.deepEqual(all[0]!.detail, { field: 'name' });
+      assert.deepEqual((await storage.listAudit({ actor: 'user:u1', limit: 10 })).map((e) => e.id), ['a3', 'a1']);
+      assert.deepEqual((await storage.listAudit({ action: 'session.end', limit: 2 })).map((e) => e.id), ['a2', 'a1']);
+      assert.deepEqual((await storage.listAudit({ before: { at: t + 2, id: 'a2' }, limit: 10 })).map((e) => e.id), ['a1', 'a0']);
+      await storage.appendAudit({ id: 'a1b', at: t + 1, actor: 'user:u1', action: 'x', target: null, status: 204, detail: null });
+      assert.deepEqual((await storage.listAudit({ before: { at: t + 1, id: 'a1b' }, limit: 10 })).map((e) => e.id), ['a1', 'a0'], 'same time: by id');
+    });
+
+    it('counts live sessions and logouts by trigger, lists final deliveries, and retries or cancels one', async () => {
+      const before = await storage.countLiveSsoSessions(now());
+      await storage.saveSsoSession(session('adm-1', 'acct'));
+      await storage.saveSsoSession(session('adm-2', 'acct', { expires_at: now() - 1 }));
+      assert.equal(await storage.countLiveSsoSessions(now()), before + 1);
+      const since = Date.now() - 1;
+      await storage.endSession('adm-1', () => plan('LA', 'adm-1', [
+        { status: 'failed', last_error: 'refused', attempts: 3, completed_at: Date.now(), latency_ms: 40 },
+        { status: 'delivered', completed_at: Date.now(), latency_ms: 12 },
+        { status: 'retrying', attempts: 1, next_attempt_at: Date.now() + 60_000 },
+      ]));
+      assert.equal((await storage.countLogoutsByTrigger(since)).admin, 1);
+      const final = await storage.listFinalDeliveries(since);
+      assert.deepEqual(final.map((d) => [d.client_id, d.status, d.latency_ms]).sort(), [['c0', 'failed', 40], ['c1', 'delivered', 12]]);
+      assert.deepEqual((await storage.listFinalDeliveries(since, ['c1'])).map((d) => d.client_id), ['c1']);
+      assert.deepEqual((await storage.listLogoutsOfSession('adm-1')).map((l) => l.id), ['LA']);
+
+      assert.equal(await storage.retryDelivery('LA-d1', Date.now(), Date.now() + 1000, 'user:u1'), undefined, 'a delivered one is not retried');
+      const retried = await storage.retryDelivery('LA-d0', Date.now(), Date.now() + 5000, 'user:u1');
+      assert.equal(retried?.status, 'retrying');
+      assert.equal(retried?.completed_at, null);
+      assert.equal((await storage.claimDeliveries('n1', Date.now(), 1000, 10)).some((d) => d.id === 'LA-d0'), true, 'due now');
+      await storage.finishAttempts('n1', [{ id: 'LA-d0', outcome: { status: 'delivered', attempts: 4, last_error: null, next_attempt_at: Date.now(), completed_at: Date.now() } }]);
+
+      const cancelled = await storage.cancelDelivery('LA-d2', 'cancelled by user:u1', Date.now());
+      assert.equal(cancelled?.status, 'skipped');
+      assert.equal(cancelled?.last_error, 'cancelled by user:u1');
+      assert.equal(await storage.cancelDelivery('LA-d1', 'x', Date.now()), undefined, 'a final one stays');
+      // the history: the admin's retry, the attempt it led to, the cancellation
+      const events = await storage.listDeliveryEvents('LA');
+      assert.deepEqual(events.filter((e) => e.delivery_id === 'LA-d0').map((e) => [e.event, e.status, e.detail]), [['retry', 'retrying', 'user:u1'], ['attempt', 'delivered', null]]);
+      assert.deepEqual(events.filter((e) => e.delivery_id === 'LA-d2').map((e) => [e.event, e.status, e.detail]), [['cancel', 'skipped', 'cancelled by user:u1']]);
+      assert.ok(await storage.completeLogoutIfDone('LA', Date.now()));
+      assert.equal(await storage.pruneLogouts(Date.now() + 1, 10) >= 1, true);
+      assert.deepEqual(await storage.listDeliveryEvents('LA'), [], 'pruned with their logout');
+    });
+
     it('writes the logout outbox in the transaction that ends the session', async () => {
       await storage.saveSsoSession(session('outbox-1', 'acct'));
       const params = { name_id: { value: 'mary@fabrikamcorp.com', format: 'email' as const } };

@@ -109,7 +109,11 @@ const OIDC_ONLY_FIELDS = [
   'client_secret', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'token_endpoint_auth_method',
   'scope', 'application_type', 'id_token_signed_response_alg', 'userinfo_signed_response_alg', 'backchannel_logout_uri', 'backchannel_logout_session_required', 'frontchannel_logout_uri',
   'frontchannel_logout_session_required', 'web_origins', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
+  'management_scopes',
 ] as const;
+
+/** A machine client: client credentials only, it signs nobody in (no redirect URIs, no sessions). */
+export const isMachineClient = (m: { grant_types?: readonly string[] }) => !!m.grant_types?.length && m.grant_types.every((g) => g === 'client_credentials');
 
 export const clientMetadataSchema = z.object({
   client_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ -'),
@@ -117,7 +121,8 @@ export const clientMetadataSchema = z.object({
   client_name: z.string().min(1).max(200).optional(),
   redirect_uris: z.array(httpUrl).min(1).max(100).optional(),
   post_logout_redirect_uris: z.array(httpUrl).max(100).optional(),
-  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'implicit'])).min(1).optional(),
+  /** client_credentials: a machine client (no sign-in, no redirect URIs), e.g. for the management API. */
+  grant_types: z.array(z.enum(['authorization_code', 'refresh_token', 'implicit', 'client_credentials'])).min(1).optional(),
   /** `id_token`: an ID token alone, posted (response_mode form_post or web_message only; needs the implicit grant). */
   response_types: z.array(z.enum(['code', 'id_token'])).optional(),
   token_endpoint_auth_method: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
@@ -137,6 +142,11 @@ export const clientMetadataSchema = z.object({
   logout_url: httpUrl.optional(),
   /** Refresh tokens granted with offline_access (prompt=consent) outlive logout; default: revoked. */
   offline_access_survives_logout: z.boolean().optional(),
+  /**
+   * What a machine client may do with the management API: client-credentials tokens for
+   * audience <issuer>/api/v1/ carry these scopes (Auth0's "client grant").
+   */
+  management_scopes: z.array(z.enum(['read:management', 'write:management'])).max(2).optional(),
   /** A SAML 2.0 service provider instead of an OpenID Connect client. */
   saml: samlServiceProviderSchema.optional(),
 }).strict().superRefine((m, ctx) => {
@@ -146,7 +156,13 @@ export const clientMetadataSchema = z.object({
     }
     return;
   }
-  if (!m.redirect_uris) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'is required' });
+  if (!m.redirect_uris && !isMachineClient(m)) ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'is required' });
+  if (m.management_scopes?.length && !m.grant_types?.includes('client_credentials')) {
+    ctx.addIssue({ code: 'custom', path: ['management_scopes'], message: 'needs grant_types to include client_credentials' });
+  }
+  if (m.grant_types?.includes('client_credentials') && !m.client_secret) {
+    ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'is required for the client_credentials grant (a confidential client)' });
+  }
   if (m.response_types?.includes('id_token') && m.grant_types && !m.grant_types.includes('implicit')) {
     ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'must include implicit for response_types id_token' });
   }
@@ -163,7 +179,7 @@ export type ClientMetadata = z.infer<typeof clientMetadataSchema>;
 
 /** Adieu's own client fields, unknown to oidc-provider; declared to it as extraClientMetadata. */
 export const ADIEU_CLIENT_FIELDS = [
-  'sso', 'web_origins', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
+  'sso', 'web_origins', 'management_scopes', 'allowed_logout_urls', 'logout_url', 'offline_access_survives_logout',
   'frontchannel_logout_uri', 'frontchannel_logout_session_required',
   // Adieu delivers back-channel logout itself (oidc-provider refuses private targets since 9.7)
   'backchannel_logout_uri', 'backchannel_logout_session_required',
@@ -189,7 +205,8 @@ export function normalizeClient(m: ClientMetadata): ClientMetadata {
     ...m,
     token_endpoint_auth_method: m.token_endpoint_auth_method ?? (m.client_secret ? 'client_secret_basic' : 'none'),
     grant_types: m.grant_types ?? ['authorization_code', 'refresh_token', ...(m.response_types?.includes('id_token') ? ['implicit' as const] : [])],
-    response_types: m.response_types ?? ['code'],
+    // a machine client signs nobody in: no authorization endpoint responses, no redirect URIs
+    response_types: m.response_types ?? (isMachineClient(m) ? [] : ['code']),
     sso: m.sso ?? true,
   };
 }

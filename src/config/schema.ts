@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { clientMetadataSchema } from '../clients/metadata.ts';
+import { CONSOLE_CLIENT_ID } from '../console/client.ts';
 import { invalidHostPattern } from '../logout/host-policy.ts';
+import { ROLE_NAMES } from '../management/access.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -44,6 +46,8 @@ const userSchema = z.object({
   email: z.email().optional(),
   name: z.string().max(256).optional(),
   connection: z.string().optional(),
+  /** Console roles (admin: read and act; auditor: read). Set here, they are applied at every start. */
+  roles: z.array(z.enum(ROLE_NAMES)).optional(),
 }).strict();
 
 export const configSchema = z.object({
@@ -202,6 +206,7 @@ export const configSchema = z.object({
   });
   const ids = new Set<string>();
   c.clients.forEach((client, i) => {
+    if (client.client_id === CONSOLE_CLIENT_ID) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `${CONSOLE_CLIENT_ID} is the admin console's, registered by Adieu` });
     if (ids.has(client.client_id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_id'], message: `duplicate client_id ${client.client_id}` });
     ids.add(client.client_id);
   });

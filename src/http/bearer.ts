@@ -3,6 +3,9 @@ import type { Context } from 'koa';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Whether two secrets are equal, in constant time (both hashed first: no length or prefix leaks). */
+export const sameSecret = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+
 /**
  * Checks `Authorization: Bearer <token>` against a configured secret in constant time (both sides
  * are hashed first, so neither the length nor a prefix leaks through timing).

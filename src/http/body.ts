@@ -6,7 +6,7 @@ export class BodyError extends Error {
   }
 }
 
-async function readRaw(ctx: Context, limit: number): Promise<string> {
+export async function readRaw(ctx: Context, limit: number): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw new BodyError(413, `request body exceeds ${limit} bytes`);
   const chunks: Buffer[] = [];

@@ -30,6 +30,9 @@ export function sendErrorPage(ctx: Parameters<typeof sendPage>[0], e: { status: 
     ${e.advice ? html`<p class="muted">${e.advice}</p>` : ''}`);
 }
 
+/** Paths answered with problem details: the management API, and the console's way to it. */
+export const isApiPath = (path: string) => path.startsWith('/api/') || path.startsWith('/admin/api/');
+
 /**
  * Host-level error handling: problem details under /api, a plain page elsewhere. Protocol
  * endpoints are oidc-provider's and answer with OAuth error codes themselves.
@@ -40,7 +43,7 @@ export function errorHandler(logger: Logger) {
       await next();
     } catch (err) {
       const e = err as Error & { status?: number; expose?: boolean };
-      if (err instanceof PageError && !ctx.path.startsWith('/api/')) return sendErrorPage(ctx, err);
+      if (err instanceof PageError && !isApiPath(ctx.path)) return sendErrorPage(ctx, err);
       const problem = err instanceof Problem ? err
         : err instanceof PageError ? new Problem(err.status, err.title, err.message)
         : err instanceof BodyError ? new Problem(err.status, err.status === 413 ? 'Payload too large' : err.status === 415 ? 'Unsupported media type' : 'Bad request', err.message)
@@ -48,7 +51,7 @@ export function errorHandler(logger: Logger) {
             : undefined;
       if (!problem) logger.error({ err, path: ctx.path }, 'unhandled error');
       const p = problem ?? new Problem(500, 'Internal server error', 'the error was logged');
-      if (ctx.path.startsWith('/api/')) return sendProblem(ctx, p);
+      if (isApiPath(ctx.path)) return sendProblem(ctx, p);
       sendErrorPage(ctx, { status: p.status, title: p.title, heading: p.title, message: p.detail ?? p.title });
     }
   };

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Context, Next } from 'koa';
-import { BodyError, readJson } from './body.ts';
+import { BodyError, readJson, readRaw } from './body.ts';
 
 /** oidc-provider's own body limit (lib/shared/selective_body.js). */
 const LIMIT = 56 * 1024;
@@ -23,16 +23,34 @@ export function jsonToForm(body: unknown): string {
 }
 
 /**
- * For POSTs to these oidc-provider endpoints with a JSON body: the request oidc-provider gets
- * carries the same parameters as a form (same validation, same error codes from then on).
+ * Auth0's token requests name the API with `audience` (client credentials for its Management API
+ * included); oidc-provider reads RFC 8707's `resource`. Renamed unless `resource` is given too.
  */
-export function acceptJsonBodies(paths: readonly string[]) {
+export function audienceAsResource(form: string): string {
+  const params = new URLSearchParams(form);
+  const audience = params.getAll('audience');
+  if (!audience.length || params.has('resource')) return form;
+  params.delete('audience');
+  for (const a of audience) params.append('resource', a);
+  return params.toString();
+}
+
+/**
+ * For POSTs to these oidc-provider endpoints with a JSON body: the request oidc-provider gets
+ * carries the same parameters as a form (same validation, same error codes from then on). On the
+ * token endpoint, forms too are read, for `audience`.
+ */
+export function acceptJsonBodies(paths: readonly string[], tokenPath: string) {
   const endpoints = new Set(paths);
   return async (ctx: Context, next: Next) => {
-    if (ctx.method !== 'POST' || !endpoints.has(ctx.path) || !ctx.is('application/json')) return next();
+    if (ctx.method !== 'POST' || !endpoints.has(ctx.path)) return next();
+    const json = ctx.is('application/json');
+    const tokenForm = ctx.path === tokenPath && ctx.is('application/x-www-form-urlencoded');
+    if (!json && !tokenForm) return next();
     let form: string;
     try {
-      form = jsonToForm(await readJson(ctx, LIMIT));
+      form = json ? jsonToForm(await readJson(ctx, LIMIT)) : await readRaw(ctx, LIMIT);
+      if (ctx.path === tokenPath) form = audienceAsResource(form);
     } catch (err) {
       if (!(err instanceof BodyError)) throw err;
       ctx.status = err.status;

@@ -6,6 +6,7 @@ import type { UpstreamConnection } from '../connections/upstream.ts';
 import type { LogoutPropagation } from '../logout/propagation.ts';
 import type { SamlIdp } from '../saml/idp.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
+import type { SelfFetch } from '../console/self-fetch.ts';
 import type { Storage } from '../storage/types.ts';
 
 /** What a route module may use; each takes what it needs of it. */
@@ -18,6 +19,8 @@ export interface RouteDeps {
   upstreams: Map<string, UpstreamConnection>;
   saml: SamlIdp;
   logger: Logger;
+  /** Requests to Adieu's own handler, in-process (the console's OIDC client). */
+  selfFetch: SelfFetch;
 }
 
 /** Every route module has this shape, so server.ts mounts them from one table. */

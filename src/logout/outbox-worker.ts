@@ -65,6 +65,11 @@ export class OutboxWorker {
     for (const t of targets) this.#gate.cancel(t);
   }
 
+  /** A target's circuit on this node. */
+  circuit(target: string) {
+    return this.#gate.circuit(target, Date.now());
+  }
+
   /** Targets whose circuit is open or half-open (metrics). */
   openCircuits() {
     return this.#gate.openCircuits(Date.now());

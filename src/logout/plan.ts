@@ -20,6 +20,8 @@ export interface PlanOptions {
   checkHost: (target: string) => string | undefined;
   /** The application that asked for this logout (SAML SP-initiated): already signed out, it gets no delivery of its own. */
   initiator?: string;
+  /** Who caused it (LogoutRecord.actor). */
+  actor?: string;
 }
 
 
@@ -113,6 +115,7 @@ export function planLogout(ended: EndedSessionData, o: PlanOptions): LogoutPlan 
       status: 'in_progress',
       return_to: o.returnTo,
       page_token: randomBytes(24).toString('base64url'),
+      actor: o.actor ?? null,
       created_at: o.now,
       completed_at: null,
     },

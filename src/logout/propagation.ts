@@ -4,14 +4,21 @@ import { readSettingFile } from '../config/load.ts';
 import type { AdieuConfig } from '../config/schema.ts';
 import { DEFAULT_SIGNING_ALG } from '../provider/keys.ts';
 import type { SamlIdp } from '../saml/idp.ts';
-import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type Storage } from '../storage/types.ts';
+import { randomUUID } from 'node:crypto';
+import type { ClientMetadata } from '../clients/metadata.ts';
+import { SUCCESS_STATUSES, type Delivery, type DeliveryStatus, type EndedSessionData, type LogoutPlan, type SsoSessionRecord, type Storage } from '../storage/types.ts';
 import { createChannels, type Channels } from './channels/index.ts';
 import { LogoutEvents } from './events.ts';
 import { hostPolicy, type HostPolicy } from './host-policy.ts';
 import { logoutTokenSigner } from './logout-token.ts';
 import { createLogoutMetrics, type LogoutMetrics } from './metrics.ts';
 import { OutboxWorker } from './outbox-worker.ts';
-import { newLogoutId, planLogout } from './plan.ts';
+import { newLogoutId, planLogout, type PlanOptions } from './plan.ts';
+import type { CircuitState } from './target-gate.ts';
+import { ENDINGS, type EndTrigger } from '../sessions/end-session.ts';
+
+/** Planned statuses that mean the application will not be told. */
+export const UNREACHED: ReadonlySet<DeliveryStatus> = new Set(['skipped', 'no_channel', 'rejected']);
 
 /** Extra time the logout page has, past its own wait, to report what the frames did. */
 const BROWSER_REPORT_GRACE_MS = 60_000;
@@ -29,6 +36,21 @@ export interface PlanRequest {
   browser: boolean;
   returnTo: string | null;
   initiator?: string;
+  actor?: string;
+}
+
+/** What a test logout sent to one of an application's logout URLs came to (the management API's probe). */
+export interface ProbeResult {
+  channel: string;
+  label: string;
+  target: string;
+  /** Whether Adieu could send it itself (browser channels are only loaded by the logout page). */
+  sent: boolean;
+  ok: boolean;
+  /** The application answered (any HTTP status), as opposed to a refused connection or a timeout. */
+  answered: boolean;
+  error: string | null;
+  latency_ms: number | null;
 }
 
 /**
@@ -78,15 +100,7 @@ export class LogoutPropagation {
     let sent = false;
     return {
       plan: (ended) => {
-        produced = this.#claimLocally(planLogout(ended, {
-          ...request,
-          logoutId: newLogoutId(),
-          now: Date.now(),
-          channels: this.channels.all,
-          serverDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
-          browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
-          checkHost: (target) => this.#policy.checkUrl(target),
-        }));
+        produced = this.#claimLocally(planLogout(ended, this.#planOptions(request)));
         return produced.plan;
       },
       send: async () => {
@@ -101,6 +115,110 @@ export class LogoutPropagation {
         this.worker.unreserve(claim.targets.size, [...claim.targets.values()]);
       },
     };
+  }
+
+  #planOptions(request: PlanRequest): PlanOptions {
+    return {
+      ...request,
+      logoutId: newLogoutId(),
+      now: Date.now(),
+      channels: this.channels.all,
+      serverDeadlineMs: this.config.logout.backchannel.deadline_seconds * 1000,
+      browserDeadlineMs: this.config.logout.frontchannel.timeout_ms + BROWSER_REPORT_GRACE_MS,
+      checkHost: (target) => this.#policy.checkUrl(target),
+    };
+  }
+
+  /**
+   * What ending this live session would reach, without ending it: the very plan an ending would
+   * write, not written. `browser`: whether the person's browser would show the logout page (an
+   * admin's ending has none, so front-channel-only applications are not reached).
+   */
+  preview(record: SsoSessionRecord, clientMetadata: Map<string, ClientMetadata>, trigger: EndTrigger, browser = ENDINGS[trigger].browser): Delivery[] {
+    const ended: EndedSessionData = { record, session: undefined, revokedGrantIds: [], clientMetadata };
+    return planLogout(ended, this.#planOptions({ uid: record.uid, trigger, browser, returnTo: null })).deliveries;
+  }
+
+  /**
+   * Which ways of ending a session reach this application, and by which channels: the plan an
+   * ending of each kind would make for a session holding only this application (with or
+   * without the person's browser showing the logout page, under the host policy).
+   */
+  coverage(metadata: ClientMetadata): { trigger: EndTrigger; label: string; browser: boolean; channels: string[]; unreached: string | null }[] {
+    const now_s = Math.floor(Date.now() / 1000);
+    const record: SsoSessionRecord = {
+      uid: 'coverage', account_id: 'coverage', username: 'coverage', connection: { name: 'coverage', strategy: 'coverage' },
+      clients: [{ client_id: metadata.client_id, sid: 'sid', name_id: { value: 'subject', format: 'unspecified' }, first_at: now_s, last_at: now_s }],
+      last_used_client_id: metadata.client_id, upstream: null, created_at: now_s, updated_at: now_s, expires_at: now_s,
+    };
+    const clients = new Map([[metadata.client_id, metadata]]);
+    return (Object.entries(ENDINGS) as [EndTrigger, (typeof ENDINGS)[EndTrigger]][]).map(([trigger, ending]) => {
+      const planned = this.preview(record, clients, trigger);
+      const reaching = planned.filter((d) => !UNREACHED.has(d.status));
+      return {
+        trigger, label: ending.label, browser: ending.browser, channels: reaching.map((d) => d.channel),
+        unreached: reaching.length ? null : planned.map((d) => d.last_error).filter(Boolean).join('; ') || 'not reached',
+      };
+    });
+  }
+
+  /** Sends a failed (or waiting) delivery again now, with a new deadline; undefined when it cannot be. */
+  async retry(deliveryId: string, actor: string): Promise<Delivery | undefined> {
+    const now = Date.now();
+    const d = await this.storage.retryDelivery(deliveryId, now, now + this.config.logout.backchannel.deadline_seconds * 1000, actor);
+    if (d) this.worker.kick();
+    return d;
+  }
+
+  /** Stops a delivery that is not final; the logout completes if it was the last one open. */
+  async cancel(deliveryId: string, reason: string): Promise<Delivery | undefined> {
+    const d = await this.storage.cancelDelivery(deliveryId, reason, Date.now());
+    if (d) {
+      this.#final(d);
+      await this.settle(d.logout_id);
+    }
+    return d;
+  }
+
+  /** The circuit breaker's state for a logout URL on this node. */
+  circuit(target: string): CircuitState {
+    return this.worker.circuit(target);
+  }
+
+  /**
+   * A test logout to each logout URL of an application that Adieu sends itself, through the
+   * channel's own code (a logout token, or a SAML LogoutRequest, for a subject and session that
+   * do not exist: `adieu-probe`). Nothing is stored and the circuit breaker is not touched.
+   */
+  async probe(metadata: ClientMetadata): Promise<ProbeResult[]> {
+    const now = Date.now();
+    const app = { client_id: metadata.client_id, sid: `adieu-probe-${randomUUID()}`, name_id: { value: 'adieu-probe', format: 'unspecified' as const }, first_at: 0, last_at: 0 };
+    const results: ProbeResult[] = [];
+    for (const channel of this.channels.all) {
+      const where = channel.target(metadata, app);
+      if (!where) continue;
+      const base = { channel: channel.name, label: channel.label, target: where.target };
+      if (channel.kind === 'browser') {
+        results.push({ ...base, sent: false, ok: false, answered: false, latency_ms: null, error: 'loaded by the person\'s browser from the logout page; Adieu cannot send it itself' });
+        continue;
+      }
+      const refused = this.#policy.checkUrl(where.target);
+      if (refused) {
+        results.push({ ...base, sent: false, ok: false, answered: false, latency_ms: null, error: refused });
+        continue;
+      }
+      const d: Delivery = {
+        id: randomUUID(), logout_id: 'probe', position: 0, client_id: metadata.client_id, client_name: metadata.client_name ?? null,
+        channel: channel.name, target: where.target, sid: app.sid, sub: 'adieu-probe', include_sid: where.include_sid,
+        channel_params: where.channel_params ?? null,
+        status: 'delivering', attempts: 1, last_error: null, latency_ms: null, next_attempt_at: now, deadline_at: now,
+        created_at: now, updated_at: now, completed_at: null,
+      };
+      const started = performance.now();
+      const result = await channel.attempt(d);
+      results.push({ ...base, sent: true, ok: result.ok, answered: result.answered, error: result.error, latency_ms: Math.round(performance.now() - started) });
+    }
+    return results;
   }
 
   /**

@@ -76,7 +76,7 @@ export function v2LogoutRoutes({ config, provider, storage, ender, upstreams, lo
   /** Ends the browser's session (if any), then the logout page, the upstream IdP, returnTo. */
   async function signOut(ctx: Context, session: Awaited<ReturnType<typeof currentSession>>, { returnTo, federated }: LogoutRequest) {
     const ended = session
-      ? await ender.end(session.uid, 'user_logout', { browser: true, returnTo: returnTo ?? null })
+      ? await ender.end(session.uid, 'user_logout', { browser: true, returnTo: returnTo ?? null, actor: `user:${session.accountId}` })
       : undefined;
     clearSessionCookie(provider, ctx);
 

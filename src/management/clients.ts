@@ -8,6 +8,7 @@ import { fetchSpMetadata } from '../saml/sp-metadata.ts';
 import { SamlError } from '../saml/xml.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
 import { isoFromSeconds } from '../time.ts';
+import { CONSOLE_CLIENT_ID } from '../console/client.ts';
 import { parseInput } from './validation.ts';
 
 /** A client as the API shows it: never its secret. */
@@ -59,6 +60,7 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
   const validate = async (input: unknown) => validateClient(provider, await withFetchedMetadata(input, checkHost), checkHost);
   async function load(id: string) {
     const c = await storage.getClient(id);
+    if (id === CONSOLE_CLIENT_ID && c) throw new Problem(403, 'Forbidden', `client ${id} is Adieu's own console; it is registered by Adieu and cannot be changed`);
     if (!c) throw new Problem(404, 'Not found', `client ${id} does not exist`);
     return c;
   }
@@ -67,9 +69,9 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
     ctx.body = { clients: (await storage.listClients()).map(view) };
   });
 
-  router.post('/clients', async (ctx) => {
+  router.post('client.create', '/clients', async (ctx) => {
     const metadata = await validate(await objectBody(ctx));
-    if (await storage.getClient(metadata.client_id)) throw new Problem(409, 'Conflict', `client ${metadata.client_id} already exists`);
+    if (metadata.client_id === CONSOLE_CLIENT_ID || await storage.getClient(metadata.client_id)) throw new Problem(409, 'Conflict', `client ${metadata.client_id} already exists`);
     await storage.putClient(metadata.client_id, metadata, 'api');
     ctx.status = 201;
     ctx.set('Location', `/api/v1/clients/${encodeURIComponent(metadata.client_id)}`);
@@ -77,7 +79,9 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
   });
 
   router.get('/clients/:id', async (ctx) => {
-    ctx.body = view(await load(ctx.params.id!));
+    const c = await storage.getClient(ctx.params.id!);
+    if (!c) throw new Problem(404, 'Not found', `client ${ctx.params.id} does not exist`);
+    ctx.body = view(c);
   });
 
   async function replace(id: string, body: Record<string, unknown>) {
@@ -87,12 +91,12 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
     return view((await storage.getClient(id))!);
   }
 
-  router.put('/clients/:id', async (ctx) => {
+  router.put('client.replace', '/clients/:id', async (ctx) => {
     await load(ctx.params.id!);
     ctx.body = await replace(ctx.params.id!, await objectBody(ctx));
   });
 
-  router.patch('/clients/:id', async (ctx) => {
+  router.patch('client.update', '/clients/:id', async (ctx) => {
     const existing = await load(ctx.params.id!);
     const patch = await objectBody(ctx);
     // null removes a field (JSON merge patch, RFC 7396)
@@ -101,7 +105,8 @@ export function clientRoutes(router: Router, provider: Provider, storage: Storag
     ctx.body = await replace(ctx.params.id!, merged);
   });
 
-  router.delete('/clients/:id', async (ctx) => {
+  router.delete('client.delete', '/clients/:id', async (ctx) => {
+    await load(ctx.params.id!);
     if (!(await storage.deleteClient(ctx.params.id!))) throw new Problem(404, 'Not found', `client ${ctx.params.id} does not exist`);
     ctx.status = 204;
   });

@@ -5,22 +5,26 @@ import { Problem } from '../http/problem.ts';
 import type { SessionEnder } from '../sessions/end-session.ts';
 import { UniqueViolation, type Storage } from '../storage/types.ts';
 import { createUser, hashPassword, publicUser } from '../users/accounts.ts';
+import { ROLE_NAMES, type Principal } from './access.ts';
 import { objectBody } from './clients.ts';
 import { paginationQuery, parseInput, parseQuery } from './validation.ts';
 
-const newUserSchema = z.object({
+export const newUserSchema = z.object({
   username: z.string().trim().min(1).max(256),
   password: z.string().min(8).max(1024),
   email: z.email().optional(),
   name: z.string().max(256).optional(),
   connection: z.string().optional(),
+  roles: z.array(z.enum(ROLE_NAMES)).max(ROLE_NAMES.length).optional(),
 }).strict();
 
-const userPatchSchema = z.object({
+export const userPatchSchema = z.object({
   username: z.string().trim().min(1).max(256).optional(),
   password: z.string().min(8).max(1024).optional(),
   email: z.email().nullable().optional(),
   name: z.string().max(256).nullable().optional(),
+  /** Console roles (management/access.ts); replaces the list. */
+  roles: z.array(z.enum(ROLE_NAMES)).max(ROLE_NAMES.length).optional(),
 }).strict();
 
 export function userRoutes(router: Router, config: AdieuConfig, storage: Storage, ender: SessionEnder) {
@@ -33,11 +37,21 @@ export function userRoutes(router: Router, config: AdieuConfig, storage: Storage
   }
 
   router.get('/users', async (ctx) => {
-    const { limit, offset, connection } = parseQuery({ ...paginationQuery, connection: z.string().min(1).max(128).optional() }, ctx.query);
+    const { limit, offset, connection, q } = parseQuery({
+      ...paginationQuery,
+      connection: z.string().min(1).max(128).optional(),
+      /** Search: a user id, or the start of a username or email address. */
+      q: z.string().trim().min(1).max(256).optional(),
+    }, ctx.query);
+    if (q) {
+      if (connection || offset) throw new Problem(400, 'Invalid query', 'q: cannot be combined with connection or offset');
+      ctx.body = { users: (await storage.searchUsers(q, limit)).map(publicUser), limit, offset };
+      return;
+    }
     ctx.body = { users: (await storage.listUsers({ connection, limit, offset })).map(publicUser), limit, offset };
   });
 
-  router.post('/users', async (ctx) => {
+  router.post('user.create', '/users', async (ctx) => {
     const input = parseInput(newUserSchema, await objectBody(ctx));
     const connection = input.connection ?? databaseConnections[0];
     if (!connection || !databaseConnections.includes(connection)) {
@@ -58,7 +72,7 @@ export function userRoutes(router: Router, config: AdieuConfig, storage: Storage
     ctx.body = publicUser(await load(ctx.params.id!));
   });
 
-  router.patch('/users/:id', async (ctx) => {
+  router.patch('user.update', '/users/:id', async (ctx) => {
     const user = await load(ctx.params.id!);
     const patch = parseInput(userPatchSchema, await objectBody(ctx));
     const profile = { ...user.profile };
@@ -71,10 +85,11 @@ export function userRoutes(router: Router, config: AdieuConfig, storage: Storage
         ...(patch.username !== undefined ? { username: patch.username } : {}),
         ...(patch.email !== undefined ? { email: patch.email } : {}),
         ...(patch.password !== undefined ? { password_hash: await hashPassword(patch.password) } : {}),
+        ...(patch.roles !== undefined ? { roles: [...new Set(patch.roles)] } : {}),
         profile,
       });
       // a new password ends every session: whoever knew the old one is signed out
-      if (patch.password !== undefined) await ender.endAllFor(user.id, 'password_changed');
+      if (patch.password !== undefined) await ender.endAllFor(user.id, 'password_changed', { actor: (ctx.state.principal as Principal).actor });
       ctx.body = publicUser(updated!);
     } catch (err) {
       if (err instanceof UniqueViolation) throw new Problem(409, 'Conflict', err.message);
@@ -82,9 +97,9 @@ export function userRoutes(router: Router, config: AdieuConfig, storage: Storage
     }
   });
 
-  router.delete('/users/:id', async (ctx) => {
+  router.delete('user.delete', '/users/:id', async (ctx) => {
     const user = await load(ctx.params.id!);
-    await ender.endAllFor(user.id, 'account_deleted');
+    await ender.endAllFor(user.id, 'account_deleted', { actor: (ctx.state.principal as Principal).actor });
     await storage.deleteUser(user.id);
     ctx.status = 204;
   });

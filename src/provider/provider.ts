@@ -5,6 +5,8 @@ import type { AdieuConfig } from '../config/schema.ts';
 import { sendErrorPage } from '../http/errors.ts';
 import { html, page, pageCsp, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { pinRequestOrigin } from '../http/origin.ts';
+import { CONSOLE_CLIENT_ID, CONSOLE_TOKEN_TTL_S } from '../console/client.ts';
+import { MANAGEMENT_SCOPES, managementAudience, scopesForRoles } from '../management/access.ts';
 import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 import { accountFinder } from '../users/accounts.ts';
@@ -52,6 +54,12 @@ export interface ProviderOptions {
   onReplay?: (replay: ReplayDetected) => void;
 }
 
+/** Whose token is being made: the signed-in session's account, or the code's or refresh token's. */
+function accountOf(ctx: KoaContextWithOIDC): string | undefined {
+  const { session, entities } = ctx.oidc;
+  return session?.accountId ?? entities.AuthorizationCode?.accountId ?? entities.RefreshToken?.accountId;
+}
+
 function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }) {
   // oidc-provider renders its protocol errors itself (status already set): same page as Adieu's
   sendErrorPage(ctx, {
@@ -81,6 +89,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
     const age = session.loginTs ? epochSeconds() - session.loginTs : 0;
     return Math.max(1, Math.min(idle, absolute - age));
   };
+  const management = managementAudience(config);
   const configuration: Configuration = {
     adapter: createAdapterClass(storage, (m) => providerClientView(m, config.base_url), onReplay),
     clients: [],
@@ -107,6 +116,8 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       introspection: { enabled: true },
+      // machine clients (grant_types client_credentials), e.g. scripts calling the management API
+      clientCredentials: { enabled: true },
       userinfo: { enabled: true },
       // a client that registers userinfo_signed_response_alg gets /userinfo as a signed JWT
       jwtUserinfo: { enabled: true },
@@ -144,7 +155,19 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
         enabled: true,
         defaultResource: async () => undefined as unknown as string, // no audience: a token for userinfo, as before
         useGrantedResource: async () => true, // the token endpoint issues for what was authorized
-        async getResourceServerInfo(_ctx, indicator) {
+        async getResourceServerInfo(ctx, indicator, client) {
+          if (indicator === management) {
+            // the console, for as much as the signed-in person's roles allow (before the sign-in:
+            // all it may ask for), and machine clients registered with management_scopes. Opaque
+            // tokens: stored, so they die with the session (or the client), and the API checks
+            // the roles and registration of now on each call (management/access.ts)
+            const console = client.clientId === CONSOLE_CLIENT_ID;
+            const accountId = console ? accountOf(ctx) : undefined;
+            const scopes = !console ? ((client['management_scopes'] as string[] | undefined) ?? [])
+              : accountId ? [...scopesForRoles((await storage.getUser(accountId))?.roles ?? [])] : [...MANAGEMENT_SCOPES];
+            if (!console && !scopes.length) throw new errors.InvalidTarget('this client may not call the management API (it has no management_scopes)');
+            return { scope: scopes.join(' '), audience: management, accessTokenTTL: console ? CONSOLE_TOKEN_TTL_S : 3600, accessTokenFormat: 'opaque' };
+          }
           const api = config.apis.find((a) => a.identifier === indicator);
           if (!api) throw new errors.InvalidTarget(`unknown audience ${indicator}: no API is registered with this identifier`);
           return {

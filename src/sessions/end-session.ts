@@ -15,6 +15,22 @@ export type EndTrigger =
   | 'password_changed'
   | 'saml_logout'; // a SAML SP's LogoutRequest
 
+/**
+ * Every way a session ends, what a person or admin calls it, and whether the person's browser
+ * shows the logout page then (only then can channels the browser loads reach an application).
+ */
+export const ENDINGS: Record<EndTrigger, { label: string; browser: boolean }> = {
+  user_logout: { label: 'the person signs out', browser: true },
+  rp_logout: { label: 'an application signs them out (OIDC)', browser: true },
+  saml_logout: { label: 'a SAML application signs them out', browser: true },
+  account_switch: { label: 'another account signs in on the browser', browser: false },
+  admin: { label: 'an admin ends the session', browser: false },
+  admin_all: { label: 'an admin signs them out everywhere', browser: false },
+  expired: { label: 'the session expires', browser: false },
+  account_deleted: { label: 'the account is deleted', browser: false },
+  password_changed: { label: 'the password changes', browser: false },
+};
+
 export interface EndedSession extends EndedSessionData {
   uid: string;
   accountId: string | undefined;
@@ -33,13 +49,15 @@ export interface EndOptions {
   returnTo?: string | null;
   /** The application that asked for the logout and already signed out (SAML SP-initiated). */
   initiator?: string;
+  /** Who caused it, as the audit log names actors; recorded on the logout. */
+  actor?: string;
 }
 
 export interface SessionEnder {
   /** The single place where an SSO session ends. Idempotent: ending a gone session is a no-op. */
   end(uid: string, trigger: EndTrigger, options?: EndOptions): Promise<EndedSession | undefined>;
   /** Ends every live session of an account; returns those that were ended. */
-  endAllFor(accountId: string, trigger: EndTrigger): Promise<EndedSession[]>;
+  endAllFor(accountId: string, trigger: EndTrigger, options?: Pick<EndOptions, 'actor'>): Promise<EndedSession[]>;
 }
 
 /** What ended, from what the ending transaction removed. */
@@ -66,7 +84,7 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
      * and always give back the slots that were not used.
      */
     async end(uid, trigger, options = {}) {
-      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null, initiator: options.initiator });
+      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null, initiator: options.initiator, actor: options.actor });
       try {
         const data = await storage.endSession(uid, logout.plan);
         if (!data.record && !data.session) return undefined; // already ended: nothing to do
@@ -78,11 +96,11 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
         logout.release();
       }
     },
-    async endAllFor(accountId, trigger) {
+    async endAllFor(accountId, trigger, options = {}) {
       const sessions = await storage.listSsoSessions(accountId, 0);
       const ended: EndedSession[] = [];
       for (const s of sessions) {
-        const e = await ender.end(s.uid, trigger);
+        const e = await ender.end(s.uid, trigger, options);
         if (e) ended.push(e);
       }
       return ended;

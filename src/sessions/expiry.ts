@@ -18,7 +18,7 @@ export async function sweepExpired(storage: Storage, ender: SessionEnder, config
   const now_s = epochSeconds(now_ms);
   for (;;) {
     const expired = await storage.listExpiredSsoSessions(now_s, ENDING_BATCH);
-    for (const s of expired) await ender.end(s.uid, 'expired');
+    for (const s of expired) await ender.end(s.uid, 'expired', { actor: 'system' });
     if (expired.length < ENDING_BATCH) break;
   }
   while (await storage.sweepExpiredPayloads(now_s, SWEEP_BATCH) === SWEEP_BATCH);

@@ -44,7 +44,7 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
       if (session.destroyed) {
         const trigger = oidc.params?.logout ? 'rp_logout' : 'account_switch';
         const returnTo = ctx.response.get('location') || null;
-        const ended = await ender.end(session.uid, trigger, { browser: trigger === 'rp_logout', returnTo });
+        const ended = await ender.end(session.uid, trigger, { browser: trigger === 'rp_logout', returnTo, actor: `user:${session.accountId}` });
         // the person sees which applications were signed out before going back
         if (trigger === 'rp_logout' && ended?.logout && needsLogoutPage(ended.logout.deliveries)) {
           ctx.status = 303;

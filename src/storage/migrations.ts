@@ -188,6 +188,46 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('deliveries').addColumn('channel_params', 'text').execute();
     },
   },
+  // The admin console: roles on users, who caused each logout, an audit log of admin actions, and the indexes its lists
+  // and figures page on (sessions by expiry, deliveries by completion per application, users by name).
+  '0007_console': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('users').addColumn('roles', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.createIndex('users_username').on('users').column('username').execute();
+      await db.schema.createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_log_actor').on('audit_log').columns(['actor', 'at']).execute();
+      await db.schema.createIndex('audit_log_action').on('audit_log').columns(['action', 'at']).execute();
+      await db.schema.createIndex('sso_sessions_expires_at').on('sso_sessions').column('expires_at').execute();
+      await db.schema.createIndex('deliveries_completed').on('deliveries').columns(['completed_at']).execute();
+      await db.schema.createIndex('deliveries_client_completed').on('deliveries').columns(['client_id', 'completed_at']).execute();
+      await db.schema.alterTable('logout_records').addColumn('actor', 'text').execute();
+      await db.schema.createIndex('logout_records_session').on('logout_records').columns(['session_uid']).execute();
+    },
+  },
+  // A delivery's history for the admin's trace: each attempt's time and result, and what admins
+  // did to it (retry, cancel); the delivery row keeps only the latest.
+  '0008_delivery_events': {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('delivery_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('status', 'text')
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('delivery_events_delivery').on('delivery_events').columns(['delivery_id', 'at']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -33,8 +33,21 @@ export interface UserTable {
   email: string | null;
   password_hash: string | null;
   profile: string;
+  /** JSON array of role names (console/roles.ts). */
+  roles: string;
   created_at: number;
   updated_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  /** epoch milliseconds */
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  status: number;
+  detail: string | null;
 }
 
 export interface ConnectionTable {
@@ -81,6 +94,7 @@ export interface LogoutRecordTable {
   status: string;
   return_to: string | null;
   page_token: string;
+  actor: string | null;
   created_at: number;
   completed_at: number | null;
 }
@@ -127,7 +141,19 @@ export interface LoginFailureTable {
   last_failure_at: number;
 }
 
+export interface DeliveryEventTable {
+  id: string;
+  delivery_id: string;
+  /** epoch milliseconds */
+  at: number;
+  event: string;
+  status: string | null;
+  detail: string | null;
+}
+
 export interface Database {
+  audit_log: AuditLogTable;
+  delivery_events: DeliveryEventTable;
   identities: IdentityTable;
   login_failures: LoginFailureTable;
   logout_records: LogoutRecordTable;

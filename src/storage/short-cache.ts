@@ -17,3 +17,28 @@ export class ShortCache<T> {
     return value;
   }
 }
+
+/**
+ * One value recomputed in the background: a read gets what was last computed (waiting only for
+ * the first), and a read after `refresh_ms` starts one recomputation, which later reads get. For
+ * figures that are costly to compute and fine to be a few seconds old (the console's overview).
+ */
+export class BackgroundValue<T> {
+  #value: { value: T; at: number } | undefined;
+  #computing: Promise<T> | undefined;
+
+  constructor(private readonly refresh_ms: number, private readonly compute: () => Promise<T>) {}
+
+  #start(): Promise<T> {
+    this.#computing ??= this.compute()
+      .then((value) => { this.#value = { value, at: Date.now() }; return value; })
+      .finally(() => { this.#computing = undefined; });
+    return this.#computing;
+  }
+
+  async get(now_ms = Date.now()): Promise<T> {
+    if (!this.#value) return this.#start();
+    if (now_ms - this.#value.at >= this.refresh_ms) this.#start().catch(() => {}); // the next read sees it
+    return this.#value.value;
+  }
+}

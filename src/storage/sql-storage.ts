@@ -1,3 +1,4 @@
+import { withAdmin } from './sql/admin.ts';
 import { SqlBase } from './sql/base.ts';
 import { withDirectory } from './sql/directory.ts';
 import { withOutbox } from './sql/outbox.ts';
@@ -10,5 +11,6 @@ import type { Storage } from './types.ts';
  * SQLite and PostgreSQL; the queries below are written in the subset both understand.
  */
 // One file per role (sql/): payloads, directory, the outbox, and sessions, which comes after the
-// outbox because the transaction that ends a session writes it.
-export class SqlStorage extends withSessions(withOutbox(withDirectory(withPayloads(SqlBase)))) implements Storage {}
+// outbox because the transaction that ends a session writes it; admin (the console's reads and
+// audit log) last.
+export class SqlStorage extends withAdmin(withSessions(withOutbox(withDirectory(withPayloads(SqlBase))))) implements Storage {}

@@ -21,6 +21,8 @@ export interface StoredUser {
   email: string | null;
   password_hash: string | null;
   profile: Json;
+  /** What the user may do in Adieu's own console (console/roles.ts). */
+  roles: string[];
   created_at: number;
   updated_at: number;
 }
@@ -136,6 +138,17 @@ export interface Delivery {
 
 export type LogoutStatus = 'in_progress' | 'completed' | 'completed_with_failures';
 
+/** One entry of a delivery's history (times in epoch milliseconds). */
+export interface DeliveryEvent {
+  id: string;
+  delivery_id: string;
+  at: number;
+  /** attempt: one attempt's result (status, detail: the error); retry / cancel: an admin's action (detail: who). */
+  event: 'attempt' | 'retry' | 'cancel';
+  status: DeliveryStatus | null;
+  detail: string | null;
+}
+
 /** What happened when one session ended. Times are epoch milliseconds. */
 export interface LogoutRecord {
   id: string;
@@ -147,6 +160,8 @@ export interface LogoutRecord {
   return_to: string | null;
   /** Secret that lets the browser that logged out watch and report on this logout. */
   page_token: string;
+  /** Who caused it, as the audit log names actors (`user:<id>`, `client:<id>`, `token:admin`), or `system` (expiry). */
+  actor: string | null;
   created_at: number;
   completed_at: number | null;
 }
@@ -216,7 +231,7 @@ export interface Directory {
   clearLoginFailures(keys: string[]): Promise<void>;
   /** Deletes failure counts whose last failure is older than this (ms); returns how many. */
   pruneLoginFailures(before_ms: number, limit: number): Promise<number>;
-  updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile'>>): Promise<StoredUser | undefined>;
+  updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile' | 'roles'>>): Promise<StoredUser | undefined>;
   deleteUser(id: string): Promise<boolean>;
   putConnection(connection: StoredConnection): Promise<void>;
   listConnections(): Promise<StoredConnection[]>;
@@ -279,15 +294,74 @@ export interface LogoutOutbox {
   /** Marks a logout complete when no delivery is pending; returns it only to the caller that did. */
   completeLogoutIfDone(logoutId: string, now_ms: number): Promise<LogoutRecord | undefined>;
   getLogout(id: string): Promise<(LogoutRecord & { deliveries: Delivery[] }) | undefined>;
-  listLogouts(filter: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]>;
+  /**
+   * The history of a logout's deliveries, oldest first: attempts (written by finishAttempts, all
+   * but a success at the first attempt, which the delivery row records) and admins' actions.
+   */
+  listDeliveryEvents(logoutId: string): Promise<DeliveryEvent[]>;
+  appendDeliveryEvents(events: DeliveryEvent[]): Promise<void>;
+  /** Newest first; `before` (the last record of the previous page) pages by (created_at, id) on the index, `offset` by counting. */
+  listLogouts(filter: { account_id?: string; status?: LogoutStatus; limit: number; offset: number; before?: { at: number; id: string } }): Promise<LogoutRecord[]>;
   /** Back-channel deliveries not yet final, by status. */
   deliveryQueueDepth(): Promise<Record<string, number>>;
   /** Deletes up to `limit` completed logout records created before then (ms), with their deliveries; returns how many. */
   pruneLogouts(createdBefore_ms: number, limit: number): Promise<number>;
 }
 
+// --- the admin console's reads and its audit log -------------------------------------------
+
+/** One admin action (times in epoch milliseconds). */
+export interface AuditEntry {
+  id: string;
+  at: number;
+  /** Who: `user:<id>` (console), `client:<client_id>` (client credentials), `token:admin` (static token). */
+  actor: string;
+  /** What: e.g. `session.end`, `delivery.retry`, `client.update`. */
+  action: string;
+  /** On what: the path of the resource acted on. */
+  target: string | null;
+  /** The HTTP status the action ended with (refusals are audited too). */
+  status: number;
+  detail: Json | null;
+}
+
+/** A delivery that reached a final status: the facts the console's figures are computed from. */
+export interface FinalDelivery {
+  logout_id: string;
+  client_id: string;
+  channel: Channel;
+  status: DeliveryStatus;
+  latency_ms: number | null;
+  last_error: string | null;
+  completed_at: number;
+}
+
+/** The admin console's queries and the audit log. */
+export interface AdminViews {
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first; `before` (the last entry of the previous page) pages by (at, id), indexed. */
+  listAudit(filter: { actor?: string; action?: string; before?: { at: number; id: string }; limit: number }): Promise<AuditEntry[]>;
+  /** Users whose username or email starts with `prefix` (case as typed), or whose id it is. */
+  searchUsers(prefix: string, limit: number): Promise<StoredUser[]>;
+  countLiveSsoSessions(now_s: number): Promise<number>;
+  /** Logout records created since then, counted by trigger. */
+  countLogoutsByTrigger(since_ms: number): Promise<Record<string, number>>;
+  /** Deliveries completed since then (of these clients), oldest first. */
+  listFinalDeliveries(since_ms: number, clientIds?: string[]): Promise<FinalDelivery[]>;
+  /** Logout records of one session (a session has one, unless it was replayed). */
+  listLogoutsOfSession(sessionUid: string): Promise<LogoutRecord[]>;
+  /**
+   * Sends a delivery Adieu sends itself again now: a failed one gets a new deadline, a retrying
+   * one skips its wait. Returns it, or undefined when it is not one that can be retried.
+   */
+  retryDelivery(id: string, now_ms: number, deadline_ms: number, actor: string): Promise<Delivery | undefined>;
+  /** Stops a delivery that is not final (skipped, with the reason); undefined when it is final already. */
+  cancelDelivery(id: string, reason: string, now_ms: number): Promise<Delivery | undefined>;
+  getDelivery(id: string): Promise<Delivery | undefined>;
+}
+
 /** Everything Adieu stores, by role; one implementation per SQL backend (sql-storage.ts, sql/). */
-export interface Storage extends PayloadStore, Directory, SessionStore, LogoutOutbox {
+export interface Storage extends PayloadStore, Directory, SessionStore, LogoutOutbox, AdminViews {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   close(): Promise<void>;

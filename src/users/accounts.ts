@@ -10,6 +10,7 @@ export interface NewUser {
   email?: string | null;
   name?: string | null;
   profile?: Record<string, unknown>;
+  roles?: string[];
 }
 
 // argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's recommended minimum)
@@ -42,6 +43,7 @@ export async function newUserRecord(input: NewUser): Promise<StoredUser> {
     email: input.email ?? null,
     password_hash: input.password ? await hashPassword(input.password) : null,
     profile: { ...(input.profile ?? {}), ...(input.name ? { name: input.name } : {}) },
+    roles: input.roles ?? [],
     created_at: t,
     updated_at: t,
   };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
@@ -33,7 +34,7 @@ describe("Mary's scenario in a real browser", () => {
     for (const [name, line] of Object.entries(lines)) assert.equal(line.state, 'confirmed', `${name}: ${line.text}`);
     assert.equal(await page.textContent('#title'), 'Signed out of every application');
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: `${ARTIFACTS}logout-all-green.png` });
+    await page.screenshot({ path: join(ARTIFACTS, 'logout-all-green.png') });
     for (const app of Object.values(s.apps)) assert.equal(app.sessions.size, 0, `${app.name} ended its local session`);
 
     await page.click('#continue');
@@ -70,7 +71,7 @@ describe('the single-logout application reports what really happened', () => {
         assert.equal(lines['JWT Debugger']!.state, 'confirmed');
         assert.equal(lines['Timesheet SaaS']!.state, 'confirmed');
         assert.match(await page.textContent('#advice') ?? '', /SharePoint Intranet may still be signed in/);
-        await page.screenshot({ path: `${ARTIFACTS}logout-red-line.png` });
+        await page.screenshot({ path: join(ARTIFACTS, 'logout-red-line.png') });
         await page.click('#continue');
         await page.waitForURL(`${s.urls.logoutApp}/done`, { timeout: 20_000 });
         await page.waitForSelector('body[data-state]');

@@ -77,7 +77,7 @@ export function samlSloRoutes({ config, provider, storage, ender, propagation, s
     let page: string | undefined;
     for (const uid of uids) {
       const inBrowser = uid === browser?.uid;
-      const ended = await ender.end(uid, 'saml_logout', { browser: inBrowser, returnTo: inBrowser ? respondUrl : null, initiator: sp.client_id });
+      const ended = await ender.end(uid, 'saml_logout', { browser: inBrowser, returnTo: inBrowser ? respondUrl : null, initiator: sp.client_id, actor: `client:${sp.client_id}` });
       if (!ended?.logout) continue;
       logoutIds.push(ended.logout.record.id);
       if (inBrowser && needsLogoutPage(ended.logout.deliveries.filter((d) => d.channel !== INITIATOR.name))) page = logoutPageUrl(ended.logout.record);

@@ -19,8 +19,12 @@ function webOriginRows(clientId: string, metadata: ClientMetadata) {
   return [...origins].map((origin) => ({ origin, client_id: clientId }));
 }
 
-function toUser(row: UserTable): StoredUser {
-  return { ...row, profile: JSON.parse(row.profile) };
+export function toUser(row: UserTable): StoredUser {
+  return { ...row, profile: JSON.parse(row.profile), roles: JSON.parse(row.roles) as string[] };
+}
+
+export function userRow(user: StoredUser): UserTable {
+  return { ...user, profile: JSON.stringify(user.profile), roles: JSON.stringify(user.roles) };
 }
 
 /** Who and what Adieu knows: clients, users and their upstream identities, failed sign-ins, connections, keys, settings. */
@@ -82,18 +86,18 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
 
     async createUser(user: StoredUser): Promise<void> {
       try {
-        await this.db.insertInto('users').values({ ...user, profile: JSON.stringify(user.profile) }).execute();
+        await this.db.insertInto('users').values(userRow(user)).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw new UniqueViolation(`user ${user.username} already exists in connection ${user.connection}`);
         throw err;
       }
     }
 
-    async updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile'>>): Promise<StoredUser | undefined> {
-      const { profile, ...rest } = patch;
+    async updateUser(id: string, patch: Partial<Pick<StoredUser, 'username' | 'email' | 'password_hash' | 'profile' | 'roles'>>): Promise<StoredUser | undefined> {
+      const { profile, roles, ...rest } = patch;
       try {
         await this.db.updateTable('users')
-          .set({ ...rest, ...(profile ? { profile: JSON.stringify(profile) } : {}), updated_at: epochSeconds() })
+          .set({ ...rest, ...(profile ? { profile: JSON.stringify(profile) } : {}), ...(roles ? { roles: JSON.stringify(roles) } : {}), updated_at: epochSeconds() })
           .where('id', '=', id).execute();
       } catch (err) {
         if (isUniqueViolation(err)) throw new UniqueViolation(`username ${patch.username} is taken in this connection`);
@@ -119,7 +123,7 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
     async linkIdentity(connection: string, subject: string, user: StoredUser, { create = false } = {}): Promise<void> {
       try {
         await this.db.transaction().execute(async (trx) => {
-          if (create) await trx.insertInto('users').values({ ...user, profile: JSON.stringify(user.profile) }).execute();
+          if (create) await trx.insertInto('users').values(userRow(user)).execute();
           await trx.insertInto('identities').values({ connection, subject, user_id: user.id, created_at: epochSeconds() }).execute();
         });
       } catch (err) {

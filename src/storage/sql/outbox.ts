@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { CompiledQuery } from 'kysely';
 import type { DeliveryTable, LogoutRecordTable } from '../schema.ts';
-import { SUCCESS_STATUSES, type AttemptOutcome, type ChannelParams, type Delivery, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
+import { SUCCESS_STATUSES, type AttemptOutcome, type ChannelParams, type Delivery, type DeliveryEvent, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
 import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
 
-function toDelivery(r: DeliveryTable): Delivery {
+export function toDelivery(r: DeliveryTable): Delivery {
   return {
     id: r.id,
     logout_id: r.logout_id,
@@ -134,6 +135,13 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
             for (const r of rows) recorded.add(r.id);
           }
         }
+        // each recorded attempt in the delivery's history (one statement per chunk), except the
+        // common case the delivery row tells whole — delivered at the first attempt — which keeps
+        // a fan-out's writes as they were
+        const events = outcomes.filter(({ id, outcome }) => recorded.has(id) && !(outcome.attempts === 1 && SUCCESS_STATUSES.has(outcome.status))).map(({ id, outcome }) => ({
+          id: randomUUID(), delivery_id: id, at: now, event: 'attempt', status: outcome.status, detail: outcome.last_error,
+        }));
+        for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) await trx.insertInto('delivery_events').values(events.slice(i, i + ROWS_PER_STATEMENT)).execute();
       });
       return recorded;
     }
@@ -185,8 +193,20 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
       return { ...toLogout(row), deliveries: deliveries.map(toDelivery) };
     }
 
-    async listLogouts({ account_id, status, limit, offset }: { account_id?: string; status?: LogoutStatus; limit: number; offset: number }): Promise<LogoutRecord[]> {
-      let q = this.db.selectFrom('logout_records').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset);
+    async listDeliveryEvents(logoutId: string): Promise<DeliveryEvent[]> {
+      const rows = await this.db.selectFrom('delivery_events').innerJoin('deliveries', 'deliveries.id', 'delivery_events.delivery_id')
+        .selectAll('delivery_events').where('deliveries.logout_id', '=', logoutId)
+        .orderBy('delivery_events.at').orderBy('delivery_events.id').execute();
+      return rows.map((r) => ({ ...r, at: Number(r.at), event: r.event as DeliveryEvent['event'], status: r.status as DeliveryStatus | null }));
+    }
+
+    async appendDeliveryEvents(events: DeliveryEvent[]): Promise<void> {
+      for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) await this.db.insertInto('delivery_events').values(events.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    }
+
+    async listLogouts({ account_id, status, limit, offset, before }: { account_id?: string; status?: LogoutStatus; limit: number; offset: number; before?: { at: number; id: string } }): Promise<LogoutRecord[]> {
+      let q = this.db.selectFrom('logout_records').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset);
+      if (before) q = q.where((eb) => eb.or([eb('created_at', '<', before.at), eb.and([eb('created_at', '=', before.at), eb('id', '<', before.id)])]));
       if (account_id) q = q.where('account_id', '=', account_id);
       if (status) q = q.where('status', '=', status);
       return (await q.execute()).map(toLogout);
@@ -204,6 +224,7 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
           .where('created_at', '<', createdBefore).where('completed_at', 'is not', null)
           .orderBy('created_at').limit(limit).execute()).map((r) => r.id);
         if (!ids.length) return 0;
+        await trx.deleteFrom('delivery_events').where('delivery_id', 'in', trx.selectFrom('deliveries').select('id').where('logout_id', 'in', ids)).execute();
         await trx.deleteFrom('deliveries').where('logout_id', 'in', ids).execute();
         await trx.deleteFrom('logout_records').where('id', 'in', ids).execute();
         return ids.length;
