@@ -17,6 +17,18 @@ ul.apps{list-style:none;padding:0;margin:1rem 0}ul.apps li{display:flex;gap:.6re
  * those URLs, and only URLs whose origin serialises safely into the header (registration refuses
  * the others; this holds for rows stored before it did).
  */
+/**
+ * A frame of the page. With JavaScript it starts empty and the script gives it its URL once it
+ * listens for the application's answer: a frame loaded before the script ran could confirm (and
+ * fire its load event) unseen and be shown timed out. Without JavaScript (<noscript>) it loads at once.
+ */
+function frame(f: { id: string; require_confirmation: boolean }, src?: string) {
+  const sandbox = f.require_confirmation ? 'allow-scripts allow-same-origin allow-forms' : 'allow-scripts allow-same-origin';
+  return src
+    ? html`<iframe title="sign-out" src="${src}" referrerpolicy="no-referrer" sandbox="${sandbox}"></iframe>`
+    : html`<iframe title="sign-out" data-id="${f.id}" referrerpolicy="no-referrer" sandbox="${sandbox}"></iframe>`;
+}
+
 export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[] }, o: { issuer: string; timeout_ms: number; channels: Channels; hasReturn: boolean }): { document: string; csp: string } {
   const self = new URL(o.issuer).origin;
   const awaiting = logout.deliveries.filter((d) => d.status === 'awaiting_browser');
@@ -64,9 +76,10 @@ export function renderLogoutPage(logout: LogoutRecord & { deliveries: Delivery[]
     <p id="advice" class="muted" hidden></p>
     <button type="button" id="open-window" hidden>Sign out of the remaining applications (opens a window)</button>
     <a class="button" id="continue" href="${continueUrl}">Continue</a>
-    <div class="frames" aria-hidden="true">${frames.map((f) => html`<iframe title="sign-out" data-id="${f.id}" src="${f.url}" referrerpolicy="no-referrer" sandbox="${f.require_confirmation ? 'allow-scripts allow-same-origin allow-forms' : 'allow-scripts allow-same-origin'}"></iframe>`)}</div>
+    <div class="frames" aria-hidden="true">${frames.map((f) => frame(f))}</div>
     <script type="application/json" id="adieu-logout-data">${new SafeHtml(JSON.stringify(data).replace(/</g, '\\u003c'))}</script>
     <script src="/assets/logout-page.js"></script>
-    <noscript><p class="muted">Without JavaScript the applications' answers cannot be confirmed; press Continue when ready.</p></noscript>`;
+    <noscript><p class="muted">Without JavaScript the applications' answers cannot be confirmed; press Continue when ready.</p>
+      <div class="frames" aria-hidden="true">${frames.map((f) => frame(f, f.url))}</div></noscript>`;
   return { document: page('Signing out', body).replace('</style>', `${PAGE_STYLE_EXTRA}</style>`), csp };
 }

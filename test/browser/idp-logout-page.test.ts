@@ -101,4 +101,28 @@ describe("the IdP's own logout page: front-channel, legacy GET and back-channel 
       await s.close();
     }
   });
+  it('sees an answer that comes before its script has loaded', async () => {
+    const s = await scenario({ channels: { jwt: 'frontchannel', sharepoint: 'frontchannel', timesheets: 'none' } });
+    try {
+      await inContext('slow-script', async (ctx) => {
+        const page = await ctx.newPage();
+        for (const key of ['jwt', 'sharepoint']) await signInTo(page, s, key);
+        // the page's script arrives late (a loaded machine, a slow link): the applications answer
+        // sooner than it, and their answers still count
+        await page.route('**/assets/logout-page.js', async (route) => {
+          await new Promise((r) => setTimeout(r, 1500));
+          await route.continue();
+        });
+        await page.goto(`${s.urls.idp}/v2/logout`, { waitUntil: 'domcontentloaded' });
+        await page.waitForSelector('body[data-finished]', { timeout: 15_000 });
+        const lines = await pageLines(page);
+        assert.equal(lines['JWT Debugger']!.tone, 'ok', lines['JWT Debugger']!.text);
+        assert.match(lines['JWT Debugger']!.text, /confirmed/);
+        assert.equal(lines['SharePoint Intranet']!.tone, 'ok', lines['SharePoint Intranet']!.text);
+        assert.equal(s.apps.jwt!.sessions.size, 0);
+      });
+    } finally {
+      await s.close();
+    }
+  });
 });

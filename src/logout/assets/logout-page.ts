@@ -122,12 +122,12 @@ function maybeFinish() {
   }
 }
 
-// the frames are in the page (they load without JavaScript too); watch each from here
+// the frames are in the page, empty: each gets its URL once watched, so no answer comes unseen
 for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe[data-id]')) {
   const id = frame.dataset.id!;
   const f = data.frames.find((x) => x.id === id);
   if (!f) continue;
-  void watchLogoutFrame(frame, { origin: f.confirm_origin, timeout_ms: data.timeoutMs, require_confirmation: f.require_confirmation }).then((outcome) => settleFrame(id, outcome));
+  void watchLogoutFrame(frame, { url: f.url, origin: f.confirm_origin, timeout_ms: data.timeoutMs, require_confirmation: f.require_confirmation }).then((outcome) => settleFrame(id, outcome));
 }
 
 /**
