@@ -83,7 +83,8 @@ async function startAdieuProcess(config: Record<string, unknown>) {
  * own process) doing the same flow, and bare GET /health round trips on Adieu.
  */
 export async function benchSilentLogin({ seconds = 5, concurrency = 8, storage }: { seconds?: number; concurrency?: number; storage?: unknown } = {}) {
-  const app = testClient('app1', { id_token_signed_response_alg: 'ES256' });
+  // the bare provider's registration: ES256 ID tokens, code only (neither issues a refresh token)
+  const app = testClient('app1', { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'] });
   // both servers black boxes in processes of their own; this process is the clients
   const bare = await startBareProvider();
   const idp = await startAdieuProcess({

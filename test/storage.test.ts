@@ -403,8 +403,15 @@ for (const backend of backends) {
       assert.equal(updated.length, 2);
       // in whichever order the two updates took the lock
       assert.deepEqual((await storage.getSsoSession('u-merge'))!.clients.map((c) => c.client_id).sort(), ['a', 'x', 'y']);
+      // a sign-in's session save and record change, as one: parallel ones each keep theirs
+      await Promise.all(['p', 'q'].map((client) => storage.saveSession({ ...payload, authorizations: { [client]: { sid: client } } }, now() + 60,
+        (stored) => ({ ...stored, authorizations: { ...(stored!.authorizations as object), [client]: { sid: client } } }),
+        (r) => ({ ...r!, clients: [...r!.clients, { client_id: client, sid: client, first_at: 0, last_at: 0 }] }))));
+      assert.deepEqual((await storage.getSsoSession('u-merge'))!.clients.map((c) => c.client_id).sort(), ['a', 'p', 'q', 'x', 'y']);
+      assert.deepEqual(Object.keys((await storage.findPayload('Session', 'j-merge'))!.authorizations as object).sort(), ['a', 'b', 'c', 'd', 'p', 'q']);
       await storage.endSession('u-merge');
       assert.equal(await storage.updateSsoSession('u-merge', () => assert.fail('not called for an ended session')), undefined);
+      assert.equal(await storage.saveSession(payload, now() + 60, () => undefined, () => assert.fail('not called when the session is not saved')), false);
     });
 
     it('takes browser reports only for deliveries awaiting them, and times out the rest', async () => {

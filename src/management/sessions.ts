@@ -8,14 +8,19 @@ import { UNREACHED, type LogoutPropagation } from '../logout/propagation.ts';
 import type { Delivery, SsoSessionRecord, Storage } from '../storage/types.ts';
 import { epochSeconds, isoFromSeconds } from '../time.ts';
 
-async function view(storage: Storage, s: SsoSessionRecord) {
-  const names = new Map((await storage.listClients()).map((c) => [c.client_id, c.metadata.client_name]));
+/** The sessions as the API shows them; the clients read are only theirs (a tenant may have thousands). */
+async function views(storage: Storage, sessions: SsoSessionRecord[]) {
+  const clients = await storage.getClients(sessions.flatMap((s) => s.clients.map((c) => c.client_id)));
+  return sessions.map((s) => view(s, (id) => clients.get(id)?.metadata.client_name));
+}
+
+function view(s: SsoSessionRecord, nameOf: (clientId: string) => string | undefined) {
   return {
     id: s.uid,
     user_id: s.account_id,
     username: s.username,
     connection: s.connection,
-    clients: s.clients.map((c) => ({ ...c, first_at: isoFromSeconds(c.first_at), last_at: isoFromSeconds(c.last_at), client_name: names.get(c.client_id) ?? null })),
+    clients: s.clients.map((c) => ({ ...c, first_at: isoFromSeconds(c.first_at), last_at: isoFromSeconds(c.last_at), client_name: nameOf(c.client_id) ?? null })),
     last_used_client_id: s.last_used_client_id,
     federated: !!s.upstream,
     created_at: isoFromSeconds(s.created_at),
@@ -28,7 +33,7 @@ export function sessionRoutes(router: Router, storage: Storage, ender: SessionEn
   router.get('/users/:id/sessions', async (ctx) => {
     if (!(await storage.getUser(ctx.params.id!))) throw new Problem(404, 'Not found', `user ${ctx.params.id} does not exist`);
     const sessions = await storage.listSsoSessions(ctx.params.id!, epochSeconds());
-    ctx.body = { sessions: await Promise.all(sessions.map((s) => view(storage, s))) };
+    ctx.body = { sessions: await views(storage, sessions) };
   });
 
   // "Sign out everywhere"
@@ -41,7 +46,7 @@ export function sessionRoutes(router: Router, storage: Storage, ender: SessionEn
   router.get('/sessions/:uid', async (ctx) => {
     const s = await storage.getSsoSession(ctx.params.uid!);
     if (!s || s.expires_at <= epochSeconds()) throw new Problem(404, 'Not found', `session ${ctx.params.uid} does not exist or has ended`);
-    ctx.body = await view(storage, s);
+    ctx.body = (await views(storage, [s]))[0];
   });
 
   router.delete('session.end', '/sessions/:uid', async (ctx) => {
@@ -65,7 +70,8 @@ function plannedView(d: Delivery) {
 export function sessionPreviewRoutes(router: Router, storage: Storage, propagation: LogoutPropagation) {
   // an admin's ending, or (browser=true) the person's own sign-out
   async function preview(sessions: SsoSessionRecord[], trigger: 'admin' | 'admin_all', browser: boolean) {
-    const clients = new Map((await storage.listClients()).map((c) => [c.client_id, c.metadata]));
+    const stored = await storage.getClients(sessions.flatMap((s) => s.clients.map((c) => c.client_id)));
+    const clients = new Map([...stored].map(([id, c]) => [id, c.metadata]));
     return sessions.map((s) => {
       const deliveries = propagation.preview(s, clients, browser ? 'user_logout' : trigger).map(plannedView);
       return { session_id: s.uid, deliveries, unreached: deliveries.filter((d) => !d.reached).length };

@@ -30,7 +30,8 @@ export function createAdapterClass(storage: Storage, clientView: (m: ClientMetad
       // gone from storage but not ended
       const rotated = !!loaded && scope!.destroyedSessions.has(loaded.jti as string);
       const ours = payload as Json & { uid: string; jti: string };
-      await storage.saveSession(ours, expiresAt, (stored) => (!stored && rotated ? ours : mergeSessionPayload(loaded, ours, stored)));
+      const record = scope?.sessionRecord?.uid === ours.uid ? scope.sessionRecord.update : undefined;
+      await storage.saveSession(ours, expiresAt, (stored) => (!stored && rotated ? ours : mergeSessionPayload(loaded, ours, stored)), record);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

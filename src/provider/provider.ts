@@ -69,6 +69,11 @@ function errorPage(ctx: KoaContextWithOIDC, out: { error?: string; error_descrip
   });
 }
 
+/** What a grant holds, comparable: scopes, claims and resources granted. */
+function grantedSoFar(grant: InstanceType<Provider['Grant']>): string {
+  return JSON.stringify([grant.openid, grant.resources, grant.rejected]);
+}
+
 export function createProvider({ config, storage, signingKeys, cookieKeys, onReplay }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
   // A client not enabled for SSO never rides on an existing session (Auth0's "Log Users Out of Applications":
@@ -221,6 +226,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
       let grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
       if (grant && (grant.accountId !== accountId || grant.clientId !== oidc.client!.clientId)) grant = undefined;
+      const stored = grant && grantedSoFar(grant);
       grant ??= new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId });
       const scope = [...(oidc.requestParamScopes ?? [])].join(' ');
       if (scope) grant.addOIDCScope(scope);
@@ -231,7 +237,8 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
       }
       const claims = oidc.requestParamClaims ? [...oidc.requestParamClaims] : [];
       if (claims.length) grant.addOIDCClaims(claims);
-      await grant.save();
+      // a silent sign-in asks for what was granted before: nothing to write
+      if (grantedSoFar(grant) !== stored) await grant.save();
       return grant;
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

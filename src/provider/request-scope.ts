@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Json } from '../storage/types.ts';
+import type { Json, SsoSessionRecord } from '../storage/types.ts';
 
 /**
  * What one HTTP request did to oidc-provider Sessions, for the adapter's three-way merge
@@ -14,6 +14,11 @@ export interface RequestScope {
    * transaction with its logout outbox (or, for "only this application", are applied after).
    */
   deferredEnding?: { sessionIds: string[]; revocations: { model: string; grantId: string }[]; grants: string[] };
+  /**
+   * The change a sign-in makes to its session's SSO record (sessions/recorder.ts), made in the
+   * transaction that saves the oidc-provider Session: one commit for both.
+   */
+  sessionRecord?: { uid: string; update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined };
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();

@@ -23,9 +23,17 @@ const AUTHORIZATION_ROUTES = new Set(['authorization', 'resume']);
 export function installSessionRecorder(provider: Provider, storage: Storage, ender: SessionEnder, connections: { name: string; strategy: string }[]) {
   const strategies = new Map(connections.map((c) => [c.name, c.strategy]));
   const confirmPath = `${PROVIDER_ROUTES.end_session}/confirm`;
-  // an authorization that answered the client (a code, or an ID token posted to it)
-  const authorized = new WeakSet<object>();
-  provider.on('authorization.success', (ctx) => { authorized.add(ctx); });
+  // an authorization that answered the client (a code, or an ID token posted to it): its record
+  // change rides in the transaction that saves the session (provider/adapter.ts)
+  const authorized = new WeakMap<object, AuthorizationRecord>();
+  provider.on('authorization.success', (ctx) => {
+    const { session, client } = ctx.oidc;
+    if (!session?.accountId || !client) return;
+    const record = authorizationRecord(strategies, ctx.oidc);
+    authorized.set(ctx, record);
+    const scope = requestScope();
+    if (scope) scope.sessionRecord = { uid: session.uid, update: record.update };
+  });
   provider.use(async (ctx, next) => {
     // RP-Initiated Logout: oidc-provider would revoke the grants and destroy the session before
     // the outbox is written; SessionEnder does all of it in one transaction instead
@@ -37,8 +45,9 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
     if (scope) scope.deferredEnding = undefined;
     if (!oidc?.route) return;
 
-    if (AUTHORIZATION_ROUTES.has(oidc.route) && authorized.has(ctx) && oidc.session?.accountId && oidc.client) {
-      await recordAuthorization(storage, strategies, oidc);
+    const record = authorized.get(ctx);
+    if (AUTHORIZATION_ROUTES.has(oidc.route) && record) {
+      await record.complete(storage);
     } else if (oidc.route === 'end_session_confirm' && oidc.session) {
       const session = oidc.session as any;
       if (session.destroyed) {
@@ -69,18 +78,31 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
   });
 }
 
-async function recordAuthorization(storage: Storage, strategies: Map<string, string>, oidc: KoaContextWithOIDC['oidc']) {
+interface AuthorizationRecord {
+  /** The record's change: undefined (nothing written) until who signed in is known, when it must be. */
+  update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined;
+  /** Makes the change unless the session's save made it already. */
+  complete(storage: Storage): Promise<void>;
+}
+
+/**
+ * How one authorization changes its session's SSO record: appends (or refreshes) the client and
+ * sets lastUsed*. Who signed in and how are read from storage only when a login is recorded (a
+ * new session, or a fresh login), not on a silent sign-in.
+ */
+function authorizationRecord(strategies: Map<string, string>, oidc: KoaContextWithOIDC['oidc']): AuthorizationRecord {
   const session = oidc.session!;
   const clientId = oidc.client!.clientId;
   const accountId = session.accountId!;
-  const sid = session.sidFor(clientId) ?? null;
   const adieu = (oidc.result as { adieu?: AdieuLoginResult } | undefined)?.adieu;
   const fresh = !!oidc.result?.login;
-  // who and how are read from storage only when a login is recorded, not on a silent sign-in
   let who: StoredUser | undefined | null = null;
   let needsWho = false;
+  let written = false;
   const update = (current: SsoSessionRecord | undefined) => {
     const now = epochSeconds();
+    // the sid as saved: read when the change is made, after oidc-provider set it
+    const sid = session.sidFor(clientId) ?? null;
     if (current && current.account_id !== accountId) current = undefined;
     let next: SsoSessionRecord;
     if (current && !fresh) {
@@ -113,11 +135,18 @@ async function recordAuthorization(storage: Storage, strategies: Map<string, str
     next.last_used_client_id = clientId;
     next.updated_at = now;
     next.expires_at = session.exp ?? next.expires_at;
+    written = true;
     return next;
   };
-  await storage.updateSsoSession(session.uid, update);
-  if (needsWho) {
-    who = await storage.getUser(accountId);
-    await storage.updateSsoSession(session.uid, update);
-  }
+  return {
+    update,
+    async complete(storage) {
+      if (written) return;
+      await storage.updateSsoSession(session.uid, update);
+      if (needsWho && !written) {
+        who = await storage.getUser(accountId);
+        await storage.updateSsoSession(session.uid, update);
+      }
+    },
+  };
 }

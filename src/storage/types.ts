@@ -205,6 +205,8 @@ export interface PayloadStore {
 export interface Directory {
   listClients(): Promise<StoredClient[]>;
   getClient(clientId: string): Promise<StoredClient | undefined>;
+  /** The clients with these ids (those that exist): what a session's views need, not every client. */
+  getClients(clientIds: Iterable<string>): Promise<Map<string, StoredClient>>;
   /** Creates or replaces; returns true when it was created. */
   putClient(clientId: string, metadata: ClientMetadata, source: StoredClient['source']): Promise<boolean>;
   deleteClient(clientId: string): Promise<boolean>;
@@ -247,9 +249,16 @@ export interface SessionStore {
   /**
    * Saves an oidc-provider Session under a lock on its uid (the same lock as updateSsoSession and
    * endSession): `merge` gets the payload stored now and returns what to write, or undefined to
-   * write nothing (the session ended meanwhile). Returns whether it wrote.
+   * write nothing (the session ended meanwhile). Returns whether it wrote. `updateRecord`, when
+   * given, changes the session's SSO record in the same transaction (as updateSsoSession would):
+   * a sign-in's session and record are one commit.
    */
-  saveSession(payload: Json & { uid: string; jti: string }, expiresAt_s: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean>;
+  saveSession(
+    payload: Json & { uid: string; jti: string },
+    expiresAt_s: number | null,
+    merge: (stored: Json | undefined) => Json | undefined,
+    updateRecord?: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined,
+  ): Promise<boolean>;
   saveSsoSession(record: SsoSessionRecord): Promise<void>;
   /**
    * Changes a session's SSO record under the session's lock: `update` gets the record (undefined

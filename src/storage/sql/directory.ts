@@ -1,9 +1,9 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
 import { epochSeconds } from '../../time.ts';
-import type { ClientTable, LoginFailureTable, UserTable } from '../schema.ts';
+import type { Kysely } from 'kysely';
+import type { ClientTable, Database, LoginFailureTable, UserTable } from '../schema.ts';
 import { UniqueViolation, type LoginFailures, type StoredClient, type StoredConnection, type StoredSigningKey, type StoredUser } from '../types.ts';
-import { parseClientMetadata } from './base.ts';
-import { isUniqueViolation, type Constructor, type SqlBase } from './base.ts';
+import { isUniqueViolation, parseClientMetadata, ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
 
 function toLoginFailures(row: LoginFailureTable): LoginFailures {
   return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
@@ -27,12 +27,27 @@ export function userRow(user: StoredUser): UserTable {
   return { ...user, profile: JSON.stringify(user.profile), roles: JSON.stringify(user.roles) };
 }
 
+/** The clients with these ids, a statement per ROWS_PER_STATEMENT ids (also inside a transaction). */
+export async function readClients(db: Kysely<Database>, clientIds: Iterable<string>): Promise<Map<string, StoredClient>> {
+  const ids = [...new Set(clientIds)];
+  const clients = new Map<string, StoredClient>();
+  for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+    const rows = await db.selectFrom('clients').selectAll().where('client_id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT)).execute();
+    for (const r of rows) clients.set(r.client_id, toClient(r));
+  }
+  return clients;
+}
+
 /** Who and what Adieu knows: clients, users and their upstream identities, failed sign-ins, connections, keys, settings. */
 export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
   return class SqlDirectory extends Base {
     async listClients(): Promise<StoredClient[]> {
       const rows = await this.db.selectFrom('clients').selectAll().orderBy('client_id').execute();
       return rows.map(toClient);
+    }
+
+    async getClients(clientIds: Iterable<string>): Promise<Map<string, StoredClient>> {
+      return readClients(this.db, clientIds);
     }
 
     async getClient(clientId: string): Promise<StoredClient | undefined> {

@@ -2,7 +2,8 @@ import type { CompiledQuery, Kysely } from 'kysely';
 import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { Database, DeliveryTable, SsoSessionTable } from '../schema.ts';
 import type { EndedSessionData, Json, LogoutPlan, SsoSessionRecord } from '../types.ts';
-import { parseClientMetadata, ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
+import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
+import { readClients } from './directory.ts';
 import { writePayload } from './payloads.ts';
 
 function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
@@ -43,7 +44,12 @@ export async function writeSsoSession(db: Kysely<Database>, s: SsoSessionRecord)
 /** SSO sessions: oidc-provider's Session saved under the session lock, the SSO record, the one transaction that ends a session. */
 export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(rows: DeliveryTable[]): CompiledQuery }>>(Base: B) {
   return class SqlSessions extends Base {
-    async saveSession(payload: Json & { uid: string; jti: string }, expiresAt: number | null, merge: (stored: Json | undefined) => Json | undefined): Promise<boolean> {
+    async saveSession(
+      payload: Json & { uid: string; jti: string },
+      expiresAt: number | null,
+      merge: (stored: Json | undefined) => Json | undefined,
+      updateRecord?: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined,
+    ): Promise<boolean> {
       return this.db.transaction().execute(async (trx) => {
         const stored = await this.lockSession(trx, payload.uid);
         const merged = merge(stored ? JSON.parse(stored.payload) : undefined);
@@ -52,8 +58,17 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
         const id = stored && merged.jti !== payload.jti ? stored.id : String(merged.jti);
         if (stored && stored.id !== id) await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', stored.id).execute();
         await writePayload(trx, 'Session', id, merged, expiresAt);
+        if (updateRecord) await this.changeSsoSession(trx, payload.uid, updateRecord);
         return true;
       });
+    }
+
+    /** The record's read-change-write; the caller holds the session's lock. */
+    private async changeSsoSession(trx: Kysely<Database>, uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined) {
+      const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const next = update(row && toSsoSession(row));
+      if (next) await writeSsoSession(trx, next);
+      return next;
     }
 
     async saveSsoSession(s: SsoSessionRecord): Promise<void> {
@@ -63,10 +78,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
     async updateSsoSession(uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined): Promise<SsoSessionRecord | undefined> {
       return this.db.transaction().execute(async (trx) => {
         if (!(await this.lockSession(trx, uid))) return undefined; // ended meanwhile
-        const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
-        const next = update(row && toSsoSession(row));
-        if (next) await writeSsoSession(trx, next);
-        return next;
+        return this.changeSsoSession(trx, uid, update);
       });
     }
 
@@ -98,12 +110,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
         }
         const record = row && toSsoSession(row);
         const clientIds = record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
-        const clients = new Map<string, ClientMetadata>();
-        for (let i = 0; i < clientIds.length; i += ROWS_PER_STATEMENT) {
-          const rows = await trx.selectFrom('clients').select(['client_id', 'metadata'])
-            .where('client_id', 'in', clientIds.slice(i, i + ROWS_PER_STATEMENT)).execute();
-          for (const r of rows) clients.set(r.client_id, parseClientMetadata(r.metadata));
-        }
+        const clients = new Map([...await readClients(trx, clientIds)].map(([id, c]): [string, ClientMetadata] => [id, c.metadata]));
         const ended: EndedSessionData = { record, session, revokedGrantIds, clientMetadata: clients };
         // the outbox: the logout and its deliveries commit with the session's end, or not at all
         const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
