@@ -1,6 +1,7 @@
 import { Kysely, Migrator } from 'kysely';
 import type { ClientMetadata } from '../../clients/metadata.ts';
 import { migrationProvider } from '../migrations.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database } from '../schema.ts';
 
 /** Rows or ids per statement, well under both backends' parameter limits. */
@@ -17,6 +18,10 @@ export function parseClientMetadata(text: string): ClientMetadata {
 }
 
 export type Constructor<T> = new (...args: any[]) => T;
+
+const sessionRow = (db: Kysely<Database>, uid: string) => db.selectFrom('oidc_payloads').select(['id', 'payload']).where('model', '=', 'Session').where('uid', '=', uid);
+const lockSessionSqlite = compiledOnce(sessionRow);
+const lockSessionForUpdate = compiledOnce((db, uid: string) => sessionRow(db, uid).forUpdate());
 
 /**
  * What every role of the SQL storage shares: the Kysely instance, which backend it is (database
@@ -50,10 +55,7 @@ export class SqlBase {
    * from one browser's parallel requests, on any node, are serialised. SQLite's single writer
    * connection serialises transactions already.
    */
-  protected lockSession(trx: Kysely<Database>, uid: string) {
-    let q = trx.selectFrom('oidc_payloads').select(['id', 'payload'])
-      .where('model', '=', 'Session').where('uid', '=', uid);
-    if (this.kind === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
+  protected async lockSession(trx: Kysely<Database>, uid: string) {
+    return (await (this.kind === 'postgres' ? lockSessionForUpdate : lockSessionSqlite)(trx, this.kind, uid)).rows[0];
   }
 }

@@ -1,6 +1,7 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
 import { epochSeconds } from '../../time.ts';
 import type { Kysely } from 'kysely';
+import { compiledOnce } from './compiled-once.ts';
 import type { ClientTable, Database, LoginFailureTable, UserTable } from '../schema.ts';
 import { UniqueViolation, type LoginFailures, type StoredClient, type StoredConnection, type StoredSigningKey, type StoredUser } from '../types.ts';
 import { isUniqueViolation, parseClientMetadata, ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
@@ -8,6 +9,10 @@ import { isUniqueViolation, parseClientMetadata, ROWS_PER_STATEMENT, type Constr
 function toLoginFailures(row: LoginFailureTable): LoginFailures {
   return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
 }
+
+// on every sign-in (compiled-once.ts)
+const clientRow = compiledOnce((db, clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId));
+const userById = compiledOnce((db, id: string) => db.selectFrom('users').selectAll().where('id', '=', id));
 
 function toClient(r: ClientTable): StoredClient {
   return { ...r, source: r.source as StoredClient['source'], metadata: parseClientMetadata(r.metadata) };
@@ -51,7 +56,7 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
     }
 
     async getClient(clientId: string): Promise<StoredClient | undefined> {
-      const r = await this.db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      const r = (await clientRow(this.db, this.kind, clientId)).rows[0];
       return r && toClient(r);
     }
 
@@ -89,7 +94,7 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
     }
 
     async getUser(id: string): Promise<StoredUser | undefined> {
-      const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      const r = (await userById(this.db, this.kind, id)).rows[0];
       return r && toUser(r);
     }
 

@@ -3,8 +3,11 @@ import type { ClientMetadata } from '../../clients/metadata.ts';
 import type { Database, DeliveryTable, SsoSessionTable } from '../schema.ts';
 import type { EndedSessionData, Json, LogoutPlan, SsoSessionRecord } from '../types.ts';
 import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
+import { compiledOnce } from './compiled-once.ts';
 import { readClients } from './directory.ts';
 import { writePayload } from './payloads.ts';
+
+const ssoSessionRow = compiledOnce((db, uid: string) => db.selectFrom('sso_sessions').selectAll().where('uid', '=', uid));
 
 function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
   return {
@@ -57,7 +60,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
         // another request may have rotated the session's id meanwhile: the row keeps its id
         const id = stored && merged.jti !== payload.jti ? stored.id : String(merged.jti);
         if (stored && stored.id !== id) await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('id', '=', stored.id).execute();
-        await writePayload(trx, 'Session', id, merged, expiresAt);
+        await writePayload(trx, this.kind, 'Session', id, merged, expiresAt);
         if (updateRecord) await this.changeSsoSession(trx, payload.uid, updateRecord);
         return true;
       });
@@ -65,7 +68,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
 
     /** The record's read-change-write; the caller holds the session's lock. */
     private async changeSsoSession(trx: Kysely<Database>, uid: string, update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined) {
-      const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const row = (await ssoSessionRow(trx, this.kind, uid)).rows[0];
       const next = update(row && toSsoSession(row));
       if (next) await writeSsoSession(trx, next);
       return next;
@@ -83,7 +86,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
     }
 
     async getSsoSession(uid: string): Promise<SsoSessionRecord | undefined> {
-      const r = await this.db.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const r = (await ssoSessionRow(this.db, this.kind, uid)).rows[0];
       return r && toSsoSession(r);
     }
 
@@ -97,7 +100,7 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
     async endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }> {
       return this.db.transaction().execute(async (trx) => {
         const stored = await this.lockSession(trx, uid);
-        const row = await trx.selectFrom('sso_sessions').selectAll().where('uid', '=', uid).executeTakeFirst();
+        const row = (await ssoSessionRow(trx, this.kind, uid)).rows[0];
         const session = stored ? (JSON.parse(stored.payload) as Json) : undefined;
         const authorizations = (session?.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
         const revokedGrantIds = Object.values(authorizations)
