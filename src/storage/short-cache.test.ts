@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BackgroundValue } from './short-cache.ts';
+import { BackgroundValue, ShortCache } from './short-cache.ts';
 
 describe('a value recomputed in the background', () => {
   it('waits only for the first computation, then serves the last one while one recomputation runs', async () => {
@@ -29,5 +29,18 @@ describe('a value recomputed in the background', () => {
     await assert.rejects(v.get(), /down/);
     fail = false;
     assert.equal(await v.get(), 'ok');
+  });
+});
+
+describe('values kept for a short time', () => {
+  it('loads once per key within the time, again after it, and at once after delete', async () => {
+    const loads: string[] = [];
+    const cache = new ShortCache(1_000, async (key) => { loads.push(key); return `${key}${loads.length}`; });
+    const [a, b] = await Promise.all([cache.get('a', 0), cache.get('a', 0)]);
+    assert.deepEqual([a, b, loads], ['a1', 'a1', ['a']], 'a load in flight is shared');
+    assert.equal(await cache.get('a', 999), 'a1');
+    assert.equal(await cache.get('a', 1_000), 'a2', 'reloaded once the time is up');
+    cache.delete('a');
+    assert.equal(await cache.get('a', 1_001), 'a3', 'reloaded after delete');
   });
 });

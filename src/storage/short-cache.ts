@@ -16,6 +16,11 @@ export class ShortCache<T> {
     value.catch(() => this.#entries.delete(key));
     return value;
   }
+
+  /** Forgets a key: its next get loads it (after a change made here). */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
 }
 
 /**

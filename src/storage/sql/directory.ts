@@ -1,6 +1,7 @@
 import type { ClientMetadata } from '../../clients/metadata.ts';
 import { epochSeconds } from '../../time.ts';
 import type { Kysely } from 'kysely';
+import { ShortCache } from '../short-cache.ts';
 import { compiledOnce } from './compiled-once.ts';
 import type { ClientTable, Database, LoginFailureTable, UserTable } from '../schema.ts';
 import { UniqueViolation, type LoginFailures, type StoredClient, type StoredConnection, type StoredSigningKey, type StoredUser } from '../types.ts';
@@ -9,6 +10,9 @@ import { isUniqueViolation, parseClientMetadata, ROWS_PER_STATEMENT, type Constr
 function toLoginFailures(row: LoginFailureTable): LoginFailures {
   return { key: row.key, failures: Number(row.failures), window_started_at: Number(row.window_started_at), last_failure_at: Number(row.last_failure_at) };
 }
+
+/** How long a client's registration read is reused (see getClient). */
+export const CLIENT_CACHE_MS = 1_000;
 
 // on every sign-in (compiled-once.ts)
 const clientRow = compiledOnce((db, clientId: string) => db.selectFrom('clients').selectAll().where('client_id', '=', clientId));
@@ -55,14 +59,34 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
       return readClients(this.db, clientIds);
     }
 
-    async getClient(clientId: string): Promise<StoredClient | undefined> {
+    /**
+     * Every authorization and token request reads its client: kept for CLIENT_CACHE_MS. A change
+     * made through this node is seen at once; one made through another node (PostgreSQL) within
+     * CLIENT_CACHE_MS.
+     */
+    readonly #clients = new ShortCache<StoredClient | undefined>(CLIENT_CACHE_MS, async (clientId) => {
       const r = (await clientRow(this.db, this.kind, clientId)).rows[0];
       return r && toClient(r);
+    });
+
+    /** A change to a client, in a transaction; its cached read is forgotten once it committed. */
+    async #changingClient<T>(clientId: string, change: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+      try {
+        return await this.db.transaction().execute(change);
+      } finally {
+        this.#clients.delete(clientId);
+      }
+    }
+
+    async getClient(clientId: string): Promise<StoredClient | undefined> {
+      const client = await this.#clients.get(clientId);
+      // a copy: callers may change what they get
+      return client && { ...client, metadata: structuredClone(client.metadata) };
     }
 
     async putClient(clientId: string, metadata: ClientMetadata, source: StoredClient['source']): Promise<boolean> {
       const t = epochSeconds();
-      return this.db.transaction().execute(async (trx) => {
+      return this.#changingClient(clientId, async (trx) => {
         const existed = await trx.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
         await trx.insertInto('clients')
           .values({ client_id: clientId, metadata: JSON.stringify(metadata), source, created_at: t, updated_at: t })
@@ -76,7 +100,7 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
     }
 
     async deleteClient(clientId: string): Promise<boolean> {
-      return this.db.transaction().execute(async (trx) => {
+      return this.#changingClient(clientId, async (trx) => {
         await trx.deleteFrom('client_web_origins').where('client_id', '=', clientId).execute();
         const r = await trx.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
         return Number(r.numDeletedRows) > 0;
