@@ -3,6 +3,7 @@ import { createTestDatabase } from '../harness/pg.ts';
 import { benchConsole } from './console.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
 import { benchSamlSso, benchSoapFanout } from './saml.ts';
+import { benchScale } from './scale.ts';
 import { benchSilentLogin } from './silent-login.ts';
 
 const only = process.argv[2];
@@ -30,6 +31,10 @@ if (!only || only === 'logout') {
 if (!only || only === 'login') {
   await onEachBackend(benchSilentLogin);
 }
+if (!only || only === 'scale') {
+  for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchScale({ backend }));
+}
+if (only === 'scale-quick') results.push(await benchScale({ backend: 'sqlite', volumes: [1_000, 20_000] }));
 if (!only || only === 'saml') {
   results.push(await benchSoapFanout());
   results.push(await benchSamlSso());

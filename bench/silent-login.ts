@@ -28,7 +28,7 @@ async function devInteractionsLogin(ua: UserAgent, page: FollowResult, callback:
 }
 
 /** One silent sign-in, as an application does it: /authorize with the live session, then the code exchange. */
-async function silentLoginLoop(ua: UserAgent, issuer: string, app: RpClient) {
+export async function silentLoginLoop(ua: UserAgent, issuer: string, app: RpClient) {
   const config = await discover(issuer, app);
   const redirect = app.redirect_uris[0]!;
   return async () => {
@@ -57,7 +57,7 @@ async function startProcess(args: string[], issuer: string, ready: string) {
     }
   })();
   await Promise.race([up, exited]);
-  return { issuer, stop: () => { child.removeAllListeners('exit'); child.kill(); } };
+  return { issuer, pid: child.pid!, stop: () => { child.removeAllListeners('exit'); child.kill(); } };
 }
 
 /** A bare oidc-provider in its own process (bench/bare-provider.mjs). */
@@ -67,9 +67,8 @@ async function startBareProvider() {
 }
 
 /** Adieu in its own process (`adieu serve`), as it runs in production, with a config written for it. */
-async function startAdieuProcess(config: Record<string, unknown>) {
-  const dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'));
-  const port = await freePort();
+export async function startAdieuProcess(config: Record<string, unknown>, dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'))) {
+  const port = (config.port as number | undefined) ?? await freePort();
   const file = join(dir, 'adieu.json');
   writeFileSync(file, JSON.stringify({ issuer: `http://localhost:${port}`, port, storage: { kind: 'sqlite', path: join(dir, 'adieu.db') }, log_level: 'silent', ...config }));
   const server = await startProcess([new URL('../bin/adieu.js', import.meta.url).pathname, 'serve', '--config', file], `http://localhost:${port}`, '/health');
