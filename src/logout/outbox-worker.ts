@@ -163,7 +163,9 @@ export class OutboxWorker {
       ? `its circuit is open after ${this.settings.circuit_failure_threshold} consecutive failures`
       : 'its logout URL was busy with other deliveries';
     this.#inFlight++;
-    this.#outcomes.record(() => ({ status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; ${why}`, next_attempt_at: Date.now(), completed_at: Date.now() }), d.id)
+    // the application's last answer stays what the admin reads (as retry.ts's final failure keeps it)
+    const last = d.last_error ? `; last: ${d.last_error}` : '';
+    this.#outcomes.record(() => ({ status: 'failed', attempts, last_error: `gave up at the deadline after ${attempts} attempts; ${why}${last}`, next_attempt_at: Date.now(), completed_at: Date.now() }), d.id)
       .then((recorded) => recorded && this.#finished(d, recorded))
       .catch((err) => this.logger.error({ err, delivery_id: d.id }, 'delivery bookkeeping failed'))
       .finally(() => this.#attemptEnded());
