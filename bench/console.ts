@@ -4,6 +4,7 @@ import { freePort, PASSWORD, startIdp, testClient } from '../harness/idp.ts';
 import { LogoutReceiver } from '../harness/logout-receiver.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
+import { percentiles } from './stats.ts';
 import type { SqlBase } from '../src/storage/sql/base.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -41,12 +42,6 @@ async function fill(db: Kysely<any>, kind: 'sqlite' | 'postgres', { sessions, us
       FROM (${series(logouts)}) AS t`.execute(db);
   }
   if (kind === 'postgres') await sql`ANALYZE`.execute(db);
-}
-
-function percentiles(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { p50_ms: Math.round(at(50) * 10) / 10, p99_ms: Math.round(at(99) * 10) / 10 };
 }
 
 /**
@@ -100,7 +95,7 @@ export async function benchConsole({ storage, sessions = 1_000_000, users = 200_
           }
           if (r >= 5) samples.push(performance.now() - t);
         }
-        out[name] = percentiles(samples);
+        out[name] = percentiles(samples, 1);
       }
       // the overview's figures as computed when its 5 s cache has run out (every console refresh is one)
       const misses: number[] = [];
@@ -110,7 +105,7 @@ export async function benchConsole({ storage, sessions = 1_000_000, users = 200_
         await (await admin.call('GET', '/overview')).arrayBuffer();
         misses.push(performance.now() - t);
       }
-      out['overview, cache expired'] = percentiles(misses);
+      out['overview, cache expired'] = percentiles(misses, 1);
       return { fill_s, pages: out };
     } finally {
       await idp.close();

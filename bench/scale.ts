@@ -11,15 +11,10 @@ import { UserAgent } from '../harness/user-agent.ts';
 import { openStorage, type StorageConfig } from '../src/storage/open.ts';
 import type { SqlBase } from '../src/storage/sql/base.ts';
 import { rate, silentLoginLoop, startAdieuProcess } from './silent-login.ts';
+import { percentiles } from './stats.ts';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const APPS = ['app1', 'app2', 'app3'];
-
-function percentiles(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { p50_ms: Math.round(at(50) * 100) / 100, p99_ms: Math.round(at(99) * 100) / 100 };
-}
 
 /**
  * `sessions` copies of one real session (its SSO record, its oidc-provider Session and its two
