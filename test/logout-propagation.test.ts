@@ -441,3 +441,25 @@ describe('absolute session lifetime', () => {
     }
   });
 });
+
+describe('an application at its cap of deliveries in flight', () => {
+  it('gets the rest of a large sign-out as soon as a slot frees, not at the next poll', async () => {
+    // one delivery at a time to the application, and a poll an hour away: only a freed slot can
+    // bring the rest
+    const { idp, receiver } = await idpWithReceiver((r) => ({
+      logout: { backchannel: { per_target_concurrency: 1, poll_interval_ms: 3_600_000 } },
+      clients: [testClient('busy', { backchannel_logout_uri: r.url('busy') })],
+    }));
+    receiver.behaviours.set('busy', { kind: 'slow', delayMs: 50 });
+    try {
+      let sub = '';
+      for (let b = 0; b < 8; b++) sub = (await signIn(new UserAgent(), idp.issuer, testClient('busy'))).claims.sub as string;
+      const ended = (await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' })).body.ended;
+      assert.equal(ended.length, 8);
+      await waitFor(() => receiver.count('busy') === 8, 10_000, 'every session\'s logout token');
+    } finally {
+      await idp.close();
+      await receiver.stop();
+    }
+  });
+});

@@ -193,7 +193,11 @@ export class OutboxWorker {
     } finally {
       this.#awaitingAnswer--;
     }
+    const wasFull = this.#gate.full(d.target!);
     const circuit = this.#gate.release(d.target!, result.answered, Date.now());
+    // the target's pending deliveries were left out of the claims while it was full: claim them
+    // now, not at the next poll (a logout of many sessions to one application waited 500 ms per 16)
+    if (wasFull) this.kick();
     if (circuit) {
       this.metrics.circuits.inc({ transition: circuit });
       this.events.publish(circuit === 'opened' ? 'circuit.opened' : 'circuit.closed', { target: d.target! });

@@ -12,7 +12,9 @@ describe('TargetGate', () => {
     assert.deepEqual(g.admit('a', 0), { ok: false, reason: 'busy' });
     assert.deepEqual(g.admit('b', 0), { ok: true });
     assert.deepEqual(g.blocked(0), ['a']);
+    assert.deepEqual([g.full('a'), g.full('b')], [true, false]);
     g.release('a', true, 0);
+    assert.equal(g.full('a'), false);
     assert.deepEqual(g.admit('a', 0), { ok: true });
   });
 

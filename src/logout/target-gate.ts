@@ -81,6 +81,11 @@ export class TargetGate {
     return 'opened';
   }
 
+  /** Whether `target` has every slot taken: its pending deliveries are not claimed meanwhile. */
+  full(target: string): boolean {
+    return (this.#targets.get(target)?.inFlight ?? 0) >= this.settings.perTargetConcurrency;
+  }
+
   /** Gives back a slot that admit() took for an attempt that was never made. */
   cancel(target: string) {
     const s = this.#targets.get(target);
