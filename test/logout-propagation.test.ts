@@ -16,8 +16,12 @@ const FAST_RETRIES = {
 async function idpWithReceiver(raw: (receiver: LogoutReceiver) => Record<string, unknown>) {
   const port = await freePort();
   const receiver = await new LogoutReceiver(`http://localhost:${port}`).start();
-  const idp = await startIdp({ port, ...raw(receiver) });
-  return { idp, receiver };
+  try {
+    return { idp: await startIdp({ port, ...raw(receiver) }), receiver };
+  } catch (err) {
+    await receiver.stop(); // an open receiver would keep the test process from ending
+    throw err;
+  }
 }
 
 async function completedLogout(idp: TestIdp, id: string, timeoutMs = 15_000) {
