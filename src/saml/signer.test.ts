@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { SignedXml, ExclusiveCanonicalization } from 'xml-crypto';
 import { generateSigningCredentials } from './idp-credentials.ts';
-import { buildResponse } from './messages.ts';
+import { buildLogoutRequest, buildResponse, soapEnvelope } from './messages.ts';
 import type { SigningCredentials } from './signature.ts';
 import { XmlSigner } from './signer.ts';
 import { NS, parseXml } from './xml.ts';
@@ -62,5 +62,20 @@ describe('the canonical writer and signer', () => {
     const changed = text.replace('<saml:Audience>https://sp</saml:Audience>', '<saml:Audience>https://evil</saml:Audience>');
     assert.equal(verify(changed, 'Response'), false);
     assert.equal(verify(changed, 'Assertion'), false);
+  });
+
+  test('a signed LogoutRequest written into a SOAP envelope is still its own canonical form, and its signature verifies', async () => {
+    const request = await signer.sign(buildLogoutRequest({
+      id: '_lr1', issuer: 'urn:idp', destination: 'https://sp/slo?a=1&b=2', now_ms: Date.now(), lifetime_s: 60,
+      nameId: { value: tricky, format: 'persistent', sp_name_qualifier: 'https://sp' }, sessionIndex: 's1',
+    }));
+    const envelope = parseXml(soapEnvelope(request));
+    assert.equal(envelope.documentElement!.localName, 'Envelope');
+    const message = envelope.getElementsByTagNameNS(NS.samlp, 'LogoutRequest')[0]!;
+    const canonical = new ExclusiveCanonicalization().process(message as unknown as Element, {}).toString();
+    assert.equal(renderCanonical(request), canonical);
+    const sig = new SignedXml({ publicCert: credentials.certificate_pem, getCertFromKeyInfo: () => null });
+    sig.loadSignature(envelope.getElementsByTagNameNS(NS.ds, 'Signature')[0] as unknown as Node);
+    assert.equal(sig.checkSignature(canonical), true);
   });
 });

@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { certificateBody, type SigningCredentials } from './signature.ts';
-import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
+import { el, rememberWritten, renderCanonical, renderParts, type XmlElement } from './xml-writer.ts';
 
 const signAsync = promisify(sign);
 
@@ -55,7 +55,8 @@ export class XmlSigner {
     const id = root.attrs?.ID;
     if (typeof id !== 'string') throw new Error(`${root.name} has no ID to sign`);
     // enveloped-signature then exc-c14n of the root: the root as written, without the signature
-    const digest = createHash('sha256').update(renderCanonical(root)).digest('base64');
+    const { open, children: written, close, scope, prefixes } = renderParts(root);
+    const digest = createHash('sha256').update(open + written.join('') + close).digest('base64');
     const signedInfo = el('ds:SignedInfo', {}, [
       el('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
       el('ds:SignatureMethod', { Algorithm: RSA_SHA256 }),
@@ -74,6 +75,13 @@ export class XmlSigner {
     const children = [...root.children ?? []];
     const issuer = children.findIndex((c) => typeof c === 'object' && c !== null && c.name === 'saml:Issuer');
     children.splice(issuer + 1, 0, signature);
-    return { ...root, children };
+    const signed = { ...root, children };
+    // the signed document is the text just signed with the signature's text put in: written once
+    // (writing it again, for an envelope or a form, took as long as signing's own XML work)
+    const present = (c: unknown) => c !== undefined && c !== null && c !== false; // as the writer skips them
+    written.splice(children.slice(0, issuer + 1).filter(present).length, 0, renderCanonical(signature, scope));
+    prefixes.add('ds');
+    rememberWritten(signed, open + written.join('') + close, prefixes);
+    return signed;
   }
 }

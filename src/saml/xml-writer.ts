@@ -25,33 +25,83 @@ export const el = (name: string, attrs: XmlElement['attrs'] = {}, children: XmlE
 const PREFIXES: Record<string, string> = NS;
 // characters XML 1.0 cannot carry at all (§2.2): dropped rather than written into a broken document
 const INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+const TEXT_SPECIAL = /[&<>\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const ATTR_SPECIAL = /[&<"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 /** C14N text escaping (§2.3 of C14N 1.0: &, <, >, #xD). */
-export const escapeText = (value: string) => value.replace(INVALID, '').replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' })[c]!);
+export const escapeText = (value: string) => (TEXT_SPECIAL.test(value)
+  ? value.replace(INVALID, '').replace(/[&<>\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' })[c]!)
+  : value);
 /** C14N attribute escaping (&, <, ", #x9, #xA, #xD). */
-export const escapeAttr = (value: string) => value.replace(INVALID, '').replace(/[&<"\t\n\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' })[c]!);
+export const escapeAttr = (value: string) => (ATTR_SPECIAL.test(value)
+  ? value.replace(INVALID, '').replace(/[&<"\t\n\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' })[c]!)
+  : value);
 
-/** Renders an element (and its subtree) in exclusive canonical form; `inScope` is what the output's ancestors declared. */
-export function renderCanonical(node: XmlElement, inScope: ReadonlyMap<string, string> = new Map()): string {
+/** The namespace declarations the output's ancestors made, innermost first (a few links at most). */
+interface Scope { readonly prefix: string; readonly uri: string; readonly parent: Scope | undefined }
+const NO_SCOPE: Scope | undefined = undefined;
+function declared(scope: Scope | undefined, prefix: string): string | undefined {
+  for (let s = scope; s; s = s.parent) if (s.prefix === prefix) return s.uri;
+  return undefined;
+}
+const declaration = (prefix: string, uri: string) => ` ${prefix ? `xmlns:${prefix}` : 'xmlns'}="${escapeAttr(uri)}"`;
+
+/**
+ * Subtrees already written on their own (no ancestor declaring anything), with the prefixes they
+ * use: a signed message is written once to be signed and then placed in an envelope, a form or a
+ * Response; it is written the same there unless an ancestor declares one of those prefixes (then
+ * exc-c14n leaves that declaration out, and the subtree is written again). Elements are not changed
+ * once built (the signer copies the root it signs), so a subtree is keyed by its object.
+ */
+const written = new WeakMap<XmlElement, { text: string; prefixes: ReadonlySet<string> }>();
+
+/** The start tag, each child and the end tag of an element, apart: the signer places its signature between two children. */
+export function renderParts(node: XmlElement, inScope: Scope | undefined = NO_SCOPE, prefixes = new Set<string>()) {
   const colon = node.name.indexOf(':');
   const prefix = colon < 0 ? '' : node.name.slice(0, colon);
   const uri = node.ns ?? PREFIXES[prefix];
   if (!uri) throw new Error(`unknown namespace of ${node.name}`);
-  let out = `<${node.name}`;
+  prefixes.add(prefix);
+  let open = `<${node.name}`;
   let scope = inScope;
-  if (inScope.get(prefix) !== uri) {
-    out += ` ${prefix ? `xmlns:${prefix}` : 'xmlns'}="${escapeAttr(uri)}"`;
-    scope = new Map(inScope).set(prefix, uri);
+  if (declared(inScope, prefix) !== uri) {
+    open += declaration(prefix, uri);
+    scope = { prefix, uri, parent: inScope };
   }
-  const attrs = Object.entries(node.attrs ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== null)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, value] of attrs) out += ` ${name}="${escapeAttr(String(value))}"`;
-  out += '>';
+  const attrs = node.attrs ?? {};
+  const names = Object.keys(attrs);
+  if (names.length > 1) names.sort();
+  for (const name of names) {
+    const value = attrs[name];
+    if (value !== undefined && value !== null) open += ` ${name}="${escapeAttr(String(value))}"`;
+  }
+  open += '>';
+  const children: string[] = [];
   for (const child of node.children ?? []) {
     if (child === undefined || child === null || child === false) continue;
-    out += typeof child === 'string' ? escapeText(child) : renderCanonical(child, scope);
+    children.push(typeof child === 'string' ? escapeText(child) : render(child, scope, prefixes));
   }
-  return `${out}</${node.name}>`;
+  return { open, children, close: `</${node.name}>`, scope, prefixes };
+}
+
+function render(node: XmlElement, inScope: Scope | undefined, prefixes: Set<string>): string {
+  const alone = written.get(node);
+  if (alone && ![...alone.prefixes].some((p) => declared(inScope, p) !== undefined)) {
+    for (const p of alone.prefixes) prefixes.add(p);
+    return alone.text;
+  }
+  const parts = renderParts(node, inScope, prefixes);
+  return parts.open + parts.children.join('') + parts.close;
+}
+
+/** Renders an element (and its subtree) in exclusive canonical form; `inScope` is what the output's ancestors declared. */
+export function renderCanonical(node: XmlElement, inScope: Scope | undefined = NO_SCOPE): string {
+  return render(node, inScope, new Set());
+}
+
+/** Records how `node` is written on its own (`text`, using `prefixes`), for the writer to reuse. */
+export function rememberWritten(node: XmlElement, text: string, prefixes: ReadonlySet<string>): void {
+  written.set(node, { text, prefixes });
 }
 
 /**

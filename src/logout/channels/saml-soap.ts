@@ -25,11 +25,14 @@ export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; poli
   // a logout to many SPs reads each registration once, not once per attempt
   const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
-  /** A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed (on the thread pool). */
-  async function request(d: Delivery) {
+  /**
+   * A fresh request per attempt (new ID, IssueInstant, NotOnOrAfter), signed (on the thread pool),
+   * as `<ID> <envelope>` (an ID has no space): what a prepared attempt hands over as one string.
+   */
+  async function request(d: Delivery): Promise<string> {
     const id = newMessageId();
     const message = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
-    return { id, envelope: soapEnvelope(await saml.signer.sign(message)) };
+    return `${id} ${soapEnvelope(await saml.signer.sign(message))}`;
   }
 
   return {
@@ -38,14 +41,16 @@ export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; poli
     kind: 'server',
     target: samlTarget('SOAP'),
     prepare(d: Delivery) {
-      const prepared = request(d).then((r) => JSON.stringify(r));
+      const prepared = request(d);
       prepared.catch(() => {}); // awaited, and its failure recorded, by the attempt
       return prepared;
     },
     async attempt(d: Delivery, prepared?: Promise<string>): Promise<AttemptResult> {
       const sp = await registrations.get(d.client_id);
       if (!sp) return { ok: false, permanent: true, answered: true, error: 'the application is no longer registered as a SAML SP' };
-      const { id, envelope } = prepared ? JSON.parse(await prepared) as Awaited<ReturnType<typeof request>> : await request(d);
+      const idAndEnvelope = await (prepared ?? request(d));
+      const space = idAndEnvelope.indexOf(' ');
+      const [id, envelope] = [idAndEnvelope.slice(0, space), idAndEnvelope.slice(space + 1)];
       let answer;
       try {
         answer = await postForm(agent, d.target!, envelope, 300, timeout_ms, {
