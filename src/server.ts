@@ -6,7 +6,6 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import pino, { type Logger } from 'pino';
-import { normalizeClient } from './clients/metadata.ts';
 import { readSettingFile } from './config/load.ts';
 import { consoleRoutes } from './console/routes.ts';
 import { SelfFetch } from './console/self-fetch.ts';
@@ -23,7 +22,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { logoutPageRoutes } from './logout/page.ts';
 import { LogoutPropagation } from './logout/propagation.ts';
 import { v2LogoutRoutes } from './logout/v2-logout.ts';
-import { validateClient } from './management/clients.ts';
+import { clientRegistration, validateClient } from './management/clients.ts';
 import { openApiRoutes } from './management/openapi.ts';
 import { managementRoutes } from './management/router.ts';
 import { publicMetricsRoutes, startMetricsListener } from './metrics/endpoint.ts';
@@ -37,6 +36,7 @@ import { samlSloRoutes } from './saml/endpoints/slo.ts';
 import { samlSsoRoutes } from './saml/endpoints/sso.ts';
 import { loadIdpCredentials } from './saml/idp-credentials.ts';
 import { SamlIdp } from './saml/idp.ts';
+import { registerConfigClient, startMetadataRefresh, type Register } from './saml/metadata-refresh.ts';
 import { createSessionEnder, type SessionEnder } from './sessions/end-session.ts';
 import { startExpirySweeper } from './sessions/expiry.ts';
 import { installSessionRecorder } from './sessions/recorder.ts';
@@ -87,20 +87,15 @@ function readTls(tls: NonNullable<AdieuConfig['tls']>) {
 }
 
 /** Writes what the config declares into storage: connections, clients, and missing users. */
-async function applyConfig(config: AdieuConfig, storage: Storage, provider: Provider, propagation: LogoutPropagation) {
+async function applyConfig(config: AdieuConfig, storage: Storage, provider: Provider, register: Register, logger: Logger) {
   for (const c of config.connections) {
     const { name, type, strategy, ...options } = c;
     if ('client_secret' in options) delete options.client_secret; // secrets stay in config/env
     await storage.putConnection({ name, type, strategy, options });
   }
   for (const client of config.clients) {
-    let metadata;
-    try {
-      metadata = await validateClient(provider, client, (t) => propagation.checkHost(t));
-    } catch (err) {
-      throw new Error(`config clients[${client.client_id}]: ${(err as Problem).detail ?? (err as Error).message}`);
-    }
-    await storage.putClient(client.client_id, normalizeClient(metadata), 'config');
+    const metadata = await registerConfigClient(client, await storage.getClient(client.client_id), register, logger);
+    if (metadata) await storage.putClient(client.client_id, metadata, 'config');
   }
   // the console's own registration (console/client.ts), as validated as any other
   await storage.putClient(CONSOLE_CLIENT_ID, await validateClient(provider, await consoleClient(config, storage)), 'config');
@@ -132,7 +127,8 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     });
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc-provider server error'));
     const propagation = await LogoutPropagation.create(storage, config, signingKeys, saml, logger);
-    await applyConfig(config, storage, provider, propagation);
+    const register = clientRegistration(provider, propagation);
+    await applyConfig(config, storage, provider, register, logger);
 
     const ender = createSessionEnder(storage, logger, propagation);
     installSessionRecorder(provider, storage, ender, config.connections);
@@ -183,6 +179,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
     });
 
     const sweeper = startExpirySweeper(config, storage, ender, logger);
+    const metadataRefresh = startMetadataRefresh(storage, register, logger, config.saml.metadata_refresh_s);
 
     logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');
     return {
@@ -198,6 +195,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       metricsUrl: metricsListener?.url,
       async close() {
         await sweeper.stop();
+        await metadataRefresh.stop();
         for (const s of [server, metricsListener?.server]) {
           if (!s) continue;
           s.closeAllConnections();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normalizeCertificate } from '../saml/signature.ts';
-import { importSpMetadata } from '../saml/sp-metadata.ts';
+import { importSpMetadata, METADATA_IDENTITY_FIELDS } from '../saml/sp-metadata.ts';
 import { samlUrls } from '../saml/urls.ts';
 
 // Client metadata as Adieu accepts it: the standard OIDC registration names plus Adieu's own
@@ -115,7 +115,7 @@ const OIDC_ONLY_FIELDS = [
 /** A machine client: client credentials only, it signs nobody in (no redirect URIs, no sessions). */
 export const isMachineClient = (m: { grant_types?: readonly string[] }) => !!m.grant_types?.length && m.grant_types.every((g) => g === 'client_credentials');
 
-export const clientMetadataSchema = z.object({
+const clientFields = z.object({
   client_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may contain only letters, digits and . _ ~ -'),
   client_secret: z.string().min(16).max(512).optional(),
   client_name: z.string().min(1).max(200).optional(),
@@ -149,7 +149,9 @@ export const clientMetadataSchema = z.object({
   management_scopes: z.array(z.enum(['read:management', 'write:management'])).max(2).optional(),
   /** A SAML 2.0 service provider instead of an OpenID Connect client. */
   saml: samlServiceProviderSchema.optional(),
-}).strict().superRefine((m, ctx) => {
+});
+
+function refineClient(m: { saml?: unknown } & Partial<Record<(typeof OIDC_ONLY_FIELDS)[number], unknown>> & z.infer<typeof clientFields>, ctx: z.RefinementCtx) {
   if (m.saml) {
     for (const field of OIDC_ONLY_FIELDS) {
       if (m[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'is an OpenID Connect field; a SAML service provider (saml) does not take it' });
@@ -173,9 +175,35 @@ export const clientMetadataSchema = z.object({
   if (method === 'none' && m.client_secret) {
     ctx.addIssue({ code: 'custom', path: ['client_secret'], message: 'must not be set for a public client (token_endpoint_auth_method none)' });
   }
-});
+}
+
+export const clientMetadataSchema = clientFields.strict().superRefine(refineClient);
 
 export type ClientMetadata = z.infer<typeof clientMetadataSchema>;
+
+/**
+ * A SAML SP in the config file by its `metadata_url` alone (fetched at start, then refreshed):
+ * the SP's own settings beside it, and none of what the metadata describes.
+ */
+const samlByMetadataUrl = samlFields.extend({
+  metadata_url: httpUrl,
+  ...Object.fromEntries(METADATA_IDENTITY_FIELDS.map((f) => [f, z.never({ error: 'comes from saml.metadata_url (read at start and refreshed); give one or the other' }).optional()])),
+}).strict();
+const clientByMetadataUrl = clientFields.extend({ saml: samlByMetadataUrl }).strict().superRefine((m, ctx) => refineClient(m as never, ctx));
+export type ClientByMetadataUrl = z.infer<typeof clientByMetadataUrl>;
+
+const byMetadataUrl = (input: unknown) => {
+  const saml = (input as { saml?: Record<string, unknown> } | null)?.saml;
+  return !!saml && typeof saml === 'object' && saml.metadata_url !== undefined && saml.metadata_xml === undefined;
+};
+
+/** A client in the config file: a registration, or a SAML SP by `metadata_url` whose metadata is fetched when Adieu starts. */
+export const configClientSchema = z.unknown().transform((input, ctx): ClientMetadata | ClientByMetadataUrl => {
+  const result = byMetadataUrl(input) ? clientByMetadataUrl.safeParse(input) : clientMetadataSchema.safeParse(input);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ ...issue, input: issue.input } as never);
+  return z.NEVER;
+});
 
 /** Adieu's own client fields, unknown to oidc-provider; declared to it as extraClientMetadata. */
 export const ADIEU_CLIENT_FIELDS = [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientMetadataSchema } from '../clients/metadata.ts';
+import { configClientSchema } from '../clients/metadata.ts';
 import { CONSOLE_CLIENT_ID } from '../console/client.ts';
 import { invalidHostPattern } from '../logout/host-policy.ts';
 import { ROLE_NAMES } from '../management/access.ts';
@@ -170,9 +170,11 @@ export const configSchema = z.object({
     request_max_age_s: z.number().int().min(10).max(3600).default(300),
     /** How long an assertion may be presented (SubjectConfirmationData@NotOnOrAfter, Conditions). */
     assertion_lifetime_s: z.number().int().min(10).max(3600).default(300),
+    /** How often SPs registered by saml.metadata_url have their metadata read again. */
+    metadata_refresh_s: z.number().int().min(1).max(7 * 86_400).default(3600),
   }).strict().prefault({}),
   connections: z.array(connectionSchema).default([{ type: 'database', name: 'Username-Password-Authentication', strategy: 'auth0' }]),
-  clients: z.array(clientMetadataSchema).default([]),
+  clients: z.array(configClientSchema).default([]),
   /**
    * APIs (Auth0's name; RFC 8707 resource servers) access tokens can be asked for with `audience`
    * (or `resource`): JWT access tokens with `aud` the identifier and the scopes granted of these.

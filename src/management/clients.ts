@@ -4,7 +4,7 @@ import { clientMetadataSchema, normalizeClient, type ClientMetadata } from '../c
 import { readJson } from '../http/body.ts';
 import { Problem } from '../http/problem.ts';
 import type { LogoutPropagation } from '../logout/propagation.ts';
-import { fetchSpMetadata } from '../saml/sp-metadata.ts';
+import { withFetchedMetadata } from '../saml/sp-metadata.ts';
 import { SamlError } from '../saml/xml.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
 import { isoFromSeconds } from '../time.ts';
@@ -40,24 +40,27 @@ export async function validateClient(provider: Provider, input: unknown, checkHo
   return metadata;
 }
 
-/**
- * A SAML SP given by `saml.metadata_url` (and no `metadata_xml`): its metadata is fetched now
- * and read like `metadata_xml`; the URL is kept to say where it came from.
- */
-async function withFetchedMetadata(input: unknown, checkHost: (target: string) => string | undefined): Promise<unknown> {
-  const saml = (input as { saml?: Record<string, unknown> } | null)?.saml;
-  if (!saml || typeof saml.metadata_url !== 'string' || saml.metadata_xml !== undefined) return input;
+/** A registration by `saml.metadata_url`, fetched now; a URL that gives no metadata is the field's error. */
+async function fetchedMetadata(input: unknown, checkHost: (target: string) => string | undefined): Promise<unknown> {
   try {
-    return { ...(input as object), saml: { ...saml, metadata_xml: await fetchSpMetadata(saml.metadata_url, checkHost) } };
+    return await withFetchedMetadata(input, checkHost);
   } catch (err) {
     if (err instanceof SamlError) throw new Problem(400, 'Invalid client metadata', `saml.metadata_url: ${err.message}`);
     throw err;
   }
 }
 
-export function clientRoutes(router: Router, provider: Provider, storage: Storage, propagation: LogoutPropagation) {
+/**
+ * How a registration given as input becomes one to store — `saml.metadata_url` fetched, then
+ * validated — for the management API's writes, the config file and the SP metadata refresh alike.
+ */
+export function clientRegistration(provider: Provider, propagation: LogoutPropagation) {
   const checkHost = (t: string) => propagation.checkHost(t);
-  const validate = async (input: unknown) => validateClient(provider, await withFetchedMetadata(input, checkHost), checkHost);
+  return async (input: unknown): Promise<ClientMetadata> => validateClient(provider, await fetchedMetadata(input, checkHost), checkHost);
+}
+
+export function clientRoutes(router: Router, provider: Provider, storage: Storage, propagation: LogoutPropagation) {
+  const validate = clientRegistration(provider, propagation);
   async function load(id: string) {
     const c = await storage.getClient(id);
     if (id === CONSOLE_CLIENT_ID && c) throw new Problem(403, 'Forbidden', `client ${id} is Adieu's own console; it is registered by Adieu and cannot be changed`);

@@ -91,3 +91,22 @@ export async function fetchSpMetadata(url: string, checkHost: (target: string) =
   if (Buffer.byteLength(text) > METADATA_MAX_BYTES) throw new SamlError(`is larger than ${METADATA_MAX_BYTES} bytes`);
   return text;
 }
+
+/**
+ * What an SP's metadata says of it (entity ID, endpoints, keys): with `metadata_url`, these come
+ * from the metadata it serves, at every write and every refresh; the rest of the registration
+ * (attribute mapping, NameID format, signing policy…) is the admin's and is kept.
+ */
+export const METADATA_IDENTITY_FIELDS = ['entity_id', 'assertion_consumer_services', 'single_logout_services', 'signing_certificates', 'encryption_certificates'] as const;
+
+/**
+ * A registration whose `saml.metadata_url` is fetched now and read as `metadata_xml`, the fields
+ * the metadata describes taken from it; anything else is returned as it is. Throws SamlError
+ * (why the URL gave no metadata).
+ */
+export async function withFetchedMetadata(input: unknown, checkHost: (target: string) => string | undefined): Promise<unknown> {
+  const saml = (input as { saml?: Record<string, unknown> } | null)?.saml;
+  if (!saml || typeof saml.metadata_url !== 'string' || saml.metadata_xml !== undefined) return input;
+  const kept = Object.fromEntries(Object.entries(saml).filter(([k]) => !(METADATA_IDENTITY_FIELDS as readonly string[]).includes(k)));
+  return { ...(input as object), saml: { ...kept, metadata_xml: await fetchSpMetadata(saml.metadata_url, checkHost) } };
+}
