@@ -96,15 +96,24 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
   });
 
   describe('an SP that finds its session by a SameSite=Lax cookie, on another site than the IdP', () => {
-    async function signOutOfBoth(mode: 'frame' | 'top_level') {
+    async function signOutOfBoth(mode: 'frame' | 'top_level', options: { blockPopups?: boolean } = {}) {
       const cross = await scenario({ idpHost: '127.0.0.1', samlSessionByCookie: true, samlFrontchannelMode: mode });
       try {
         let record: any;
         await inContext(`saml-${mode}`, async (ctx) => {
+          // a popup blocker as browsers have it: window.open without a user gesture (transient activation) gets null
+          if (options.blockPopups) await ctx.addInitScript(() => {
+            const open = window.open.bind(window);
+            window.open = (...args) => (navigator.userActivation.isActive ? open(...args) : null);
+          });
           const page = await ctx.newPage();
           await signInTo(page, cross, 'jwt');
           await signInToHelpdesk(page, cross);
           await page.goto(`${cross.urls.idp}/v2/logout?client_id=${cross.apps.jwt!.clientId}&returnTo=${encodeURIComponent(`${cross.apps.jwt!.url}/`)}`, { waitUntil: 'domcontentloaded' });
+          if (options.blockPopups) {
+            await page.click('#open-window', { timeout: 10_000 }); // shown when the window was blocked
+            assert.equal(await page.isHidden('#open-window'), true);
+          }
           await page.waitForSelector('body[data-finished]', { timeout: 20_000 });
           record = await latestLogout(cross.urls.idp);
           if (mode === 'top_level') await page.screenshot({ path: new URL('../../test-artifacts/saml-top-level.png', import.meta.url).pathname });
@@ -125,6 +134,13 @@ describe('SAML Single Logout in the browser (Chromium, the demo\'s Fabrikam Help
 
     it('with frontchannel_mode top_level the page takes a window there: the cookie is sent and the logout confirmed', async () => {
       const { record, sessionsLeft } = await signOutOfBoth('top_level');
+      const helpdesk = record.deliveries.find((d: any) => d.client_name === 'Fabrikam Helpdesk');
+      assert.deepEqual([helpdesk.channel, helpdesk.status], ['saml_top_level', 'confirmed'], JSON.stringify(helpdesk));
+      assert.equal(sessionsLeft, 0);
+    });
+
+    it('where the browser blocks the window, the page asks for a click, and the logout is then confirmed', async () => {
+      const { record, sessionsLeft } = await signOutOfBoth('top_level', { blockPopups: true });
       const helpdesk = record.deliveries.find((d: any) => d.client_name === 'Fabrikam Helpdesk');
       assert.deepEqual([helpdesk.channel, helpdesk.status], ['saml_top_level', 'confirmed'], JSON.stringify(helpdesk));
       assert.equal(sessionsLeft, 0);
