@@ -4,6 +4,7 @@ import { benchConsole } from './console.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
 import { benchSamlSso, benchSoapFanout } from './saml.ts';
 import { benchScale } from './scale.ts';
+import { benchExpiry } from './expiry.ts';
 import { benchSilentLogin } from './silent-login.ts';
 
 const only = process.argv[2];
@@ -35,6 +36,10 @@ if (!only || only === 'scale') {
   for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchScale({ backend }));
 }
 if (only === 'scale-quick') results.push(await benchScale({ backend: 'sqlite', volumes: [1_000, 20_000] }));
+if (!only || only === 'expiry') {
+  for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchExpiry({ backend }));
+}
+if (only === 'expiry-quick') results.push(await benchExpiry({ backend: 'sqlite', sessions: 10_000 }));
 if (!only || only === 'saml') {
   results.push(await benchSoapFanout());
   results.push(await benchSamlSso());

@@ -21,7 +21,7 @@ const APPS = ['app1', 'app2', 'app3'];
  * grants, ids and owner rewritten in SQL), spread over sessions / 5 copies of its user: one
  * statement per table.
  */
-async function fill(db: Kysely<any>, kind: 'sqlite' | 'postgres', template: { uid: string; accountId: string }, sessions: number) {
+export async function fill(db: Kysely<any>, kind: 'sqlite' | 'postgres', template: { uid: string; accountId: string }, sessions: number) {
   const users = Math.max(1, Math.floor(sessions / 5));
   const series = kind === 'sqlite'
     ? sql`(WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sessions - 1}) SELECT i FROM s)`
