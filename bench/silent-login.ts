@@ -71,7 +71,9 @@ export async function startAdieuProcess(config: Record<string, unknown>, dir = m
   const port = (config.port as number | undefined) ?? await freePort();
   const file = join(dir, 'adieu.json');
   writeFileSync(file, JSON.stringify({ issuer: `http://localhost:${port}`, port, storage: { kind: 'sqlite', path: join(dir, 'adieu.db') }, log_level: 'silent', ...config }));
-  const server = await startProcess([new URL('../bin/adieu.js', import.meta.url).pathname, 'serve', '--config', file], `http://localhost:${port}`, '/health');
+  // ADIEU_BENCH_NODE_ARGS: flags for the server's node (e.g. --cpu-prof), for finding where its time goes
+  const nodeArgs = process.env.ADIEU_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server = await startProcess([...nodeArgs, new URL('../bin/adieu.js', import.meta.url).pathname, 'serve', '--config', file], `http://localhost:${port}`, '/health');
   return { ...server, stop: () => { server.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 

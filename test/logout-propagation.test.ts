@@ -447,6 +447,37 @@ describe('absolute session lifetime', () => {
 });
 
 describe('an application at its cap of deliveries in flight', () => {
+  it('claims a busy application\'s backlog as its slots free, without claiming others\' deliveries to give them back', async () => {
+    // claiming every due delivery for one freed slot and giving back what the busy applications
+    // could not take cost a claim and a release of ~100 rows per delivery in a mass expiry
+    const { idp, receiver } = await idpWithReceiver((r) => ({
+      logout: { backchannel: { per_target_concurrency: 1, poll_interval_ms: 3_600_000 } },
+      clients: ['left', 'right'].map((id) => testClient(id, { backchannel_logout_uri: r.url(id) })),
+    }));
+    for (const id of ['left', 'right']) receiver.behaviours.set(id, { kind: 'slow', delayMs: 20 });
+    const storage = idp.adieu.storage;
+    const release = storage.releaseClaims.bind(storage);
+    let released = 0;
+    storage.releaseClaims = async (nodeId, ids) => {
+      released += ids.length;
+      return release(nodeId, ids);
+    };
+    try {
+      let sub = '';
+      for (let b = 0; b < 8; b++) {
+        const ua = new UserAgent();
+        sub = (await signIn(ua, idp.issuer, testClient('left'))).claims.sub as string;
+        await signIn(ua, idp.issuer, testClient('right'));
+      }
+      assert.equal((await api(idp.issuer, `/users/${sub}/sessions`, { method: 'DELETE' })).body.ended.length, 8);
+      await waitFor(() => receiver.count('left') === 8 && receiver.count('right') === 8, 10_000, 'every session\'s logout tokens');
+      assert.equal(released, 0, 'no delivery was claimed only to be given back');
+    } finally {
+      await idp.close();
+      await receiver.stop();
+    }
+  });
+
   it('gets the rest of a large sign-out as soon as a slot frees, not at the next poll', async () => {
     // one delivery at a time to the application, and a poll an hour away: only a freed slot can
     // bring the rest

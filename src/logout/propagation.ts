@@ -256,7 +256,8 @@ export class LogoutPropagation {
     for (const d of plan.deliveries) {
       if (d.completed_at !== null) this.#final(d);
     }
-    if (plan.deliveries.some((d) => d.status === 'pending')) this.worker.kick();
+    // what was left pending for a busy application is claimed when one of its slots frees
+    if (plan.deliveries.some((d) => d.status === 'pending' && d.target !== null && this.worker.wouldClaim(d.target))) this.worker.kick();
     // with a delivery still open its outcome settles the logout; checking now would only cost
     if (plan.deliveries.every((d) => d.completed_at !== null)) await this.settle(plan.record.id);
   }

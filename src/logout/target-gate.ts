@@ -82,6 +82,13 @@ export class TargetGate {
   }
 
   /** Whether `target` has every slot taken: its pending deliveries are not claimed meanwhile. */
+  /** Attempts the target may take now beside those in flight: none while its circuit is not closed. */
+  free(target: string, now: number): number {
+    const s = this.#targets.get(target);
+    if (this.circuit(target, now) !== 'closed') return 0;
+    return this.settings.perTargetConcurrency - (s?.inFlight ?? 0);
+  }
+
   full(target: string): boolean {
     return (this.#targets.get(target)?.inFlight ?? 0) >= this.settings.perTargetConcurrency;
   }

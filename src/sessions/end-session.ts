@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LogoutPropagation } from '../logout/propagation.ts';
 import type { EndedSessionData, LogoutPlan, Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
+import { fairLoop } from './fair-loop.ts';
 
 /** Why a session ended. Every way a session ends is one of these, through endSession. */
 export type EndTrigger =
@@ -99,9 +100,11 @@ export function createSessionEnder(storage: Storage, logger: Logger, propagation
     async endAllFor(accountId, trigger, options = {}) {
       const sessions = await storage.listSsoSessions(accountId, 0);
       const ended: EndedSession[] = [];
+      const turn = fairLoop();
       for (const s of sessions) {
         const e = await ender.end(s.uid, trigger, options);
         if (e) ended.push(e);
+        await turn();
       }
       return ended;
     },

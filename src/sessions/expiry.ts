@@ -3,6 +3,7 @@ import type { AdieuConfig } from '../config/schema.ts';
 import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 import type { SessionEnder } from './end-session.ts';
+import { fairLoop } from './fair-loop.ts';
 
 /** Rows one statement deletes: a sweep never holds a long lock, however much expired at once. */
 const SWEEP_BATCH = 1_000;
@@ -16,9 +17,13 @@ const DAY_MS = 24 * 3600 * 1000;
  */
 export async function sweepExpired(storage: Storage, ender: SessionEnder, config: Pick<AdieuConfig, 'logout' | 'login_throttle'>, now_ms = Date.now()) {
   const now_s = epochSeconds(now_ms);
+  const turn = fairLoop();
   for (;;) {
     const expired = await storage.listExpiredSsoSessions(now_s, ENDING_BATCH);
-    for (const s of expired) await ender.end(s.uid, 'expired', { actor: 'system' });
+    for (const s of expired) {
+      await ender.end(s.uid, 'expired', { actor: 'system' });
+      await turn();
+    }
     if (expired.length < ENDING_BATCH) break;
   }
   while (await storage.sweepExpiredPayloads(now_s, SWEEP_BATCH) === SWEEP_BATCH);

@@ -286,9 +286,10 @@ export interface LogoutOutbox {
    * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
    * lease ran out (their node died mid-send) are claimable again. Claiming counts an attempt,
    * so an attempt lost with its node still shows in `attempts`. Rows for `skipTargets` (busy or
-   * failing applications) are left unless their deadline has passed.
+   * failing applications) are left unless their deadline has passed; `onlyTarget`: that
+   * application's rows only.
    */
-  claimDeliveries(nodeId: string, now_ms: number, lease_ms: number, limit: number, skipTargets?: string[]): Promise<Delivery[]>;
+  claimDeliveries(nodeId: string, now_ms: number, lease_ms: number, limit: number, skipTargets?: string[], onlyTarget?: string): Promise<Delivery[]>;
   /** Gives claims back unattempted (the attempt count they took is returned too). */
   releaseClaims(nodeId: string, ids: string[]): Promise<void>;
   /**

@@ -75,13 +75,14 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
       return CompiledQuery.raw(sql, parameters);
     }
 
-    async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = []): Promise<Delivery[]> {
+    async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = [], onlyTarget?: string): Promise<Delivery[]> {
       // the statuses say which deliveries Adieu sends itself, whatever their channel
       let due = this.db.selectFrom('deliveries').select('id')
         .where('status', 'in', OUTBOX_NOT_FINAL)
         .where('next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
         .orderBy('next_attempt_at').limit(limit);
+      if (onlyTarget !== undefined) due = due.where('target', '=', onlyTarget);
       const skip = skipTargets.slice(0, ROWS_PER_STATEMENT);
       if (skip.length) due = due.where((eb) => eb.or([eb('target', 'not in', skip), eb('deadline_at', '<=', now)]));
       if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
