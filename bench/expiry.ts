@@ -20,18 +20,16 @@ const APPS = ['app1', 'app2'];
 /** Runs `op` from `concurrency` loops (each pausing `pause_ms` between calls) until `stop()` says so, keeping each call's latency. */
 function timedLoop(concurrency: number, op: () => Promise<void>, pause_ms = 0) {
   const ms: number[] = [];
-  const at: number[] = [];
   let running = true;
   const loops = Promise.all(Array.from({ length: concurrency }, async () => {
     while (running) {
       const t = performance.now();
       await op();
       ms.push(performance.now() - t);
-      at.push(t);
       if (pause_ms) await new Promise((r) => setTimeout(r, pause_ms));
     }
   }));
-  return { ms, at, async stop() { running = false; await loops; return ms; } };
+  return { ms, async stop() { running = false; await loops; return ms; } };
 }
 
 /**
@@ -108,7 +106,6 @@ export async function benchExpiry({ backend = 'sqlite' as 'sqlite' | 'postgres',
     }
     const duringMs = await during.stop();
     const duringHealthMs = await duringHealth.stop();
-    if (process.env.DEBUG_EXPIRY) console.error('slow health at s', duringHealthMs.map((m, k) => [((duringHealth.at[k]! - started) / 1000).toFixed(1), m.toFixed(0)]).filter(([, m]) => Number(m) > 500));
     const [b, d] = [percentiles(beforeMs), percentiles(duringMs)];
     return {
       name: `mass expiry: ${sessions} sessions (two back-channel apps each) expiring at once, ${backend}, Adieu in its own process, sweeper every 1 s`,

@@ -21,6 +21,21 @@ describe('fairLoop', () => {
     assert.ok(firedAtStep !== undefined && firedAtStep < 30, `the timer ran at step ${firedAtStep} of 100`);
   });
 
+  it('lets a timer run while several lanes of one loop go on together', async () => {
+    let firedAtStep: number | undefined;
+    let step = 0;
+    setTimeout(() => { firedAtStep = step; }, 0);
+    const turn = fairLoop(10);
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      while (step < 100) {
+        step++;
+        await syncStep(1);
+        await turn();
+      }
+    }));
+    assert.ok(firedAtStep !== undefined && firedAtStep < 30, `the timer ran at step ${firedAtStep} of 100`);
+  });
+
   it('does not give up the event loop before its slice has passed', async () => {
     let fired = false;
     setImmediate(() => { fired = true; });

@@ -9,9 +9,16 @@ import { setImmediate } from 'node:timers/promises';
  */
 export function fairLoop(slice_ms = 10) {
   let since = performance.now();
-  return async function turn() {
-    if (performance.now() - since < slice_ms) return;
-    await setImmediate();
-    since = performance.now();
+  let waiting: Promise<void> | undefined;
+  // lanes of one loop (several endings at a time) wait for the same turn: the event loop serves
+  // others only once none of them runs, so one lane yielding alone gives nothing
+  return function turn(): Promise<void> | undefined {
+    if (waiting) return waiting;
+    if (performance.now() - since < slice_ms) return undefined;
+    waiting = setImmediate().then(() => {
+      since = performance.now();
+      waiting = undefined;
+    });
+    return waiting;
   };
 }
