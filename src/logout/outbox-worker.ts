@@ -168,7 +168,9 @@ export class OutboxWorker {
       const now = Date.now();
       const wanted = Math.min(this.#gate.free(target, now), this.settings.concurrency - this.#inFlight - this.#reserved);
       if (wanted <= 0 || this.#stopped) continue;
-      this.#admitClaimed(await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, wanted, [], target), now);
+      // a logout ending meanwhile may have taken the target's slots (claimLocally): give those back
+      const giveBack = this.#admitClaimed(await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, wanted, [], target), now);
+      if (giveBack.length) await this.storage.releaseClaims(this.nodeId, giveBack);
     }
     if (!this.#wantClaim) return;
     this.#wantClaim = false;
