@@ -38,7 +38,7 @@ describe('adieu CLI', () => {
     assert.match(r.stdout, /is valid/);
   });
 
-  it('serve runs the IdP until SIGTERM; rotate-key adds a key per algorithm to the JWKS', async () => {
+  it('serve runs the IdP until SIGTERM; rotate-key adds a key per algorithm to the JWKS', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'adieu-cli-'));
     const port = await freePort();
     const file = join(dir, 'adieu.yaml');
@@ -56,6 +56,8 @@ describe('adieu CLI', () => {
     };
     const jwks = async () => ((await (await fetch(`http://localhost:${port}/.well-known/jwks.json`)).json()) as any).keys.map((k: any) => `${k.alg} ${k.kid}`);
     let child = await serve();
+    // a failed assertion must not leave the server running (the test process would never end)
+    t.after(() => { child.kill('SIGKILL'); });
     const before = await jwks();
     assert.deepEqual(before.map((k: string) => k.split(' ')[0]).sort(), ['ES256', 'RS256']);
     const stopped = new Promise((resolve) => child.once('exit', resolve));

@@ -17,8 +17,11 @@ export async function addSigningKey(storage: Storage, alg: SigningAlg): Promise<
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(jwk);
+  // "newest first" is by created_at, in seconds: a key made within the second of the newest one is
+  // dated after it, or the tie went by kid and a rotation right after a start left the old key signing
+  const newest_s = Math.max(0, ...(await storage.listSigningKeys()).map((k) => k.created_at));
   await storage.addSigningKey({
-    kid, alg, private_jwk: { ...jwk, kid, alg, use: 'sig' }, created_at: epochSeconds(), retired_at: null,
+    kid, alg, private_jwk: { ...jwk, kid, alg, use: 'sig' }, created_at: Math.max(epochSeconds(), newest_s + 1), retired_at: null,
   });
   return kid;
 }
