@@ -116,16 +116,21 @@ export class OutboxWorker {
 
   /** Whether a delivery to `target` left pending would be claimed now by this node (capacity, and the target not blocked). */
   wouldClaim(target: string): boolean {
-    return this.settings.concurrency - this.#inFlight - this.#reserved > 0 && this.#gate.free(target, Date.now()) > 0;
+    return this.#capacity > 0 && this.#gate.free(target, Date.now()) > 0;
   }
 
   /** Slots set aside for deliveries claimed in a logout's own transaction (see dispatch). */
   #reserved = 0;
 
+  /** Attempts this node may still start: neither in flight nor reserved. */
+  get #capacity() {
+    return this.settings.concurrency - this.#inFlight - this.#reserved;
+  }
+
   /** Reserves up to `wanted` delivery slots; returns how many it got. */
   reserve(wanted: number): number {
     if (this.#stopped) return 0;
-    const free = Math.max(0, Math.min(wanted, this.settings.concurrency - this.#inFlight - this.#reserved));
+    const free = Math.max(0, Math.min(wanted, this.#capacity));
     this.#reserved += free;
     return free;
   }
@@ -155,7 +160,7 @@ export class OutboxWorker {
     this.#inFlight--;
     if (this.#inFlight === 0) for (const resolve of this.#idle) resolve();
     // freed capacity: look again at once when the last claim filled every slot
-    if (!this.#stopped && this.#inFlight + this.#reserved === this.settings.concurrency - 1) this.kick();
+    if (!this.#stopped && this.#capacity === 1) this.kick();
   }
 
   async #tick() {
@@ -166,7 +171,7 @@ export class OutboxWorker {
     // and a release of ~100 rows per delivery (a mass expiry ran at ~200 logout tokens/s)
     for (const target of targets) {
       const now = Date.now();
-      const wanted = Math.min(this.#gate.free(target, now), this.settings.concurrency - this.#inFlight - this.#reserved);
+      const wanted = Math.min(this.#gate.free(target, now), this.#capacity);
       if (wanted <= 0 || this.#stopped) continue;
       // a logout ending meanwhile may have taken the target's slots (claimLocally): give those back
       const giveBack = this.#admitClaimed(await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, wanted, [], target), now);
@@ -175,7 +180,7 @@ export class OutboxWorker {
     if (!this.#wantClaim) return;
     this.#wantClaim = false;
     for (;;) {
-      const capacity = this.settings.concurrency - this.#inFlight - this.#reserved;
+      const capacity = this.#capacity;
       if (capacity <= 0 || this.#stopped) return;
       const now = Date.now();
       const claimed = await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, capacity, this.#gate.blocked(now));

@@ -81,7 +81,6 @@ export class TargetGate {
     return 'opened';
   }
 
-  /** Whether `target` has every slot taken: its pending deliveries are not claimed meanwhile. */
   /** Attempts the target may take now beside those in flight: none while its circuit is not closed. */
   free(target: string, now: number): number {
     const s = this.#targets.get(target);
@@ -89,6 +88,7 @@ export class TargetGate {
     return this.settings.perTargetConcurrency - (s?.inFlight ?? 0);
   }
 
+  /** Whether `target` has every slot taken: its pending deliveries are not claimed meanwhile. */
   full(target: string): boolean {
     return (this.#targets.get(target)?.inFlight ?? 0) >= this.settings.perTargetConcurrency;
   }

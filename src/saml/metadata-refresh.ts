@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { ClientMetadata } from '../clients/metadata.ts';
 import type { Storage, StoredClient } from '../storage/types.ts';
+import { repeatEvery } from '../time.ts';
 
 /** How a registration given as input becomes one to store: `saml.metadata_url` fetched, then validated as any write. */
 export type Register = (input: unknown) => Promise<ClientMetadata>;
-
-export interface RefreshResult { updated: string[]; unchanged: string[]; failed: { client_id: string; error: string }[] }
 
 /**
  * Keeps SPs registered by `saml.metadata_url` in step with the metadata they serve (a certificate
@@ -14,45 +13,25 @@ export interface RefreshResult { updated: string[]; unchanged: string[]; failed:
  * fails, or metadata that no longer validates, keeps the last good registration (an SP's web
  * server being down must not unregister it) and is logged.
  */
-export async function refreshSpMetadata(storage: Storage, register: Register, logger: Logger): Promise<RefreshResult> {
-  const result: RefreshResult = { updated: [], unchanged: [], failed: [] };
+async function refreshSpMetadata(storage: Storage, register: Register, logger: Logger): Promise<void> {
   const byUrl = (await storage.listClients()).filter((c) => typeof c.metadata.saml?.metadata_url === 'string');
   for (const client of byUrl) {
     try {
       const metadata = await register(client.metadata);
-      if (JSON.stringify(metadata) === JSON.stringify(client.metadata)) {
-        result.unchanged.push(client.client_id);
-        continue;
-      }
+      if (JSON.stringify(metadata) === JSON.stringify(client.metadata)) continue;
       await storage.putClient(client.client_id, metadata, client.source);
-      result.updated.push(client.client_id);
       logger.info({ event: 'saml.metadata_refreshed', client_id: client.client_id, metadata_url: client.metadata.saml!.metadata_url }, 'SP metadata changed: registration updated');
     } catch (err) {
-      const error = describe(err);
-      result.failed.push({ client_id: client.client_id, error });
-      logger.warn({ event: 'saml.metadata_refresh_failed', client_id: client.client_id, metadata_url: client.metadata.saml!.metadata_url, error }, 'SP metadata could not be refreshed: the last good registration is kept');
+      logger.warn({ event: 'saml.metadata_refresh_failed', client_id: client.client_id, metadata_url: client.metadata.saml!.metadata_url, error: describe(err) }, 'SP metadata could not be refreshed: the last good registration is kept');
     }
   }
-  return result;
 }
 
 const describe = (err: unknown) => (err as { detail?: string }).detail ?? (err as Error).message;
 
 /** Refreshes every `interval_s` (config saml.metadata_refresh_s), one run at a time. */
 export function startMetadataRefresh(storage: Storage, register: Register, logger: Logger, interval_s: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= refreshSpMetadata(storage, register, logger)
-      .catch((err) => logger.error({ err }, 'SP metadata refresh failed'))
-      .finally(() => { running = undefined; });
-  }, interval_s * 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return repeatEvery(interval_s * 1000, () => refreshSpMetadata(storage, register, logger), (err) => logger.error({ err }, 'SP metadata refresh failed'));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AdieuConfig } from '../config/schema.ts';
 import type { Storage } from '../storage/types.ts';
-import { epochSeconds } from '../time.ts';
+import { epochSeconds, repeatEvery } from '../time.ts';
 import type { SessionEnder } from './end-session.ts';
 import { fairLoop } from './fair-loop.ts';
 
@@ -42,17 +42,5 @@ export async function sweepExpired(storage: Storage, ender: SessionEnder, config
 
 /** Runs the sweep every `session.sweep_interval_ms`, one at a time (a long sweep is not overlapped). */
 export function startExpirySweeper(config: AdieuConfig, storage: Storage, ender: SessionEnder, logger: Logger): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    running ??= sweepExpired(storage, ender, config)
-      .catch((err) => logger.error({ err }, 'expiry sweep failed'))
-      .finally(() => { running = undefined; });
-  }, config.session.sweep_interval_ms);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return repeatEvery(config.session.sweep_interval_ms, () => sweepExpired(storage, ender, config), (err) => logger.error({ err }, 'expiry sweep failed'));
 }
