@@ -11,7 +11,7 @@ import { displayName } from '../users/accounts.ts';
 import { decodePostMessage, decodeRedirectMessage, postDocument, redirectUrl, sendPostDocument, type Param } from './bindings.ts';
 import type { NameId } from './messages.ts';
 import { SchemaValidator } from './schema.ts';
-import { hasEnvelopedSignature, readRedirectQuery, verifyEnveloped, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
+import { readRedirectQuery, refuseUnsigned, verifiedMessage, verifyRedirectSignature, type SigningCredentials } from './signature.ts';
 import { XmlSigner } from './signer.ts';
 import { samlUrls } from './urls.ts';
 import type { XmlElement } from './xml-writer.ts';
@@ -46,11 +46,6 @@ const DEFAULT_ATTRIBUTES: Record<string, NonNullable<SamlServiceProvider['attrib
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress': 'email',
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name': 'name',
 };
-
-/** An unsigned message is refused where the SP must sign (want_requests_signed), whatever the binding. */
-function refuseUnsigned(sp: ServiceProvider) {
-  if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
-}
 
 const MESSAGE_IDS = 'SamlMessageId';
 const PAIRWISE_KEY = 'saml_pairwise_key';
@@ -119,19 +114,8 @@ export class SamlIdp {
     const text = decodePostMessage(form[param]!);
     const doc = parseXml(text); // a DTD or garbage is refused before the schema validator sees it
     await this.schema.validate(text);
-    const { root, signed } = this.verifiedMessage(sp, text, doc);
+    const { root, signed } = verifiedMessage(sp, text, doc);
     return { root, param, binding: 'HTTP-POST', relayState: form.RelayState, signed };
-  }
-
-  /**
-   * A message with an enveloped signature (POST, SOAP), as the signature covered it; unsigned
-   * only when the SP does not require signatures. `extract` finds the message in the document (SOAP: the Body's).
-   */
-  verifiedMessage(sp: ServiceProvider, text: string, doc = parseXml(text), extract?: (root: Element) => Element): { root: Element; signed: boolean } {
-    const message = extract ? extract(doc.documentElement!) : doc.documentElement!;
-    if (hasEnvelopedSignature(doc)) return { root: verifyEnveloped(doc, text, sp.sp.signing_certificates ?? [], message), signed: true };
-    refuseUnsigned(sp);
-    return { root: message, signed: false };
   }
 
   /** Refuses a request too old, from the future, or seen before (replay). */

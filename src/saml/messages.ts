@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { AUTHN_CONTEXT_PASSWORD, ATTRNAME_FORMAT_BASIC, ATTRNAME_FORMAT_URI, BEARER, NAME_ID_FORMATS, bindingName, type BindingName, type NameIdFormatName } from './names.ts';
 import { encryptAssertion } from './encryption.ts';
@@ -11,7 +11,23 @@ import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
 // signature covered.
 
 /** An xs:ID: must not start with a digit. */
-export const newMessageId = () => `_${randomBytes(20).toString('hex')}`;
+const ID_BYTES = 20;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolAt = idPool.length;
+/**
+ * A message ID (SAML core §1.3.4: 160 random bits, so two never collide; the leading `_` makes it
+ * an xs:ID). The random bytes are drawn many IDs at a time, as Node's randomUUID does: one call to
+ * the CSPRNG per ID cost ~3 µs, a tenth of writing the LogoutRequest it names.
+ */
+export function newMessageId(): string {
+  if (idPoolAt + ID_BYTES > idPool.length) {
+    randomFillSync(idPool);
+    idPoolAt = 0;
+  }
+  idPoolAt += ID_BYTES;
+  return `_${idPool.toString('hex', idPoolAt - ID_BYTES, idPoolAt)}`;
+}
+
 
 /** xs:dateTime in UTC without fractions, as every SAML peer reads it. */
 export const instant = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -214,7 +230,8 @@ export function soapBody(envelope: Element): Element {
   const body = requiredChild(envelope, NS.soap, 'Body');
   const fault = optionalChild(body, NS.soap, 'Fault');
   if (fault) {
-    const text = (name: string) => { const el = childElements(fault, '', name)[0] ?? childElements(fault, NS.soap, name)[0]; return el ? el.textContent?.trim() : undefined; };
+    // SOAP 1.1 §4.4: faultcode and faultstring are unqualified (no namespace; some servers qualify them)
+    const text = (name: string) => { const el = childElements(fault, null, name)[0] ?? childElements(fault, NS.soap, name)[0]; return el ? el.textContent?.trim() : undefined; };
     throw new SamlError(`SOAP Fault ${text('faultcode') ?? ''}: ${text('faultstring') ?? ''}`.trim(), STATUS.responder);
   }
   const children: Element[] = [];

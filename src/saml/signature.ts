@@ -38,6 +38,28 @@ export function certificateBody(pem: string): string {
   return pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 }
 
+/** What verifying a message needs of the SP that sent it (a ServiceProvider, or a copy of it sent to a worker). */
+export interface MessageSigner {
+  client_id: string;
+  sp: { signing_certificates?: string[]; want_requests_signed: boolean };
+}
+
+/** An unsigned message is refused where the SP must sign (want_requests_signed), whatever the binding. */
+export function refuseUnsigned(sp: MessageSigner) {
+  if (sp.sp.want_requests_signed) throw new SamlError(`${sp.client_id} must sign its messages (want_requests_signed), and this one is unsigned`);
+}
+
+/**
+ * A message with an enveloped signature (POST, SOAP), as the signature covered it; unsigned
+ * only when the SP does not require signatures. `extract` finds the message in the document (SOAP: the Body's).
+ */
+export function verifiedMessage(sp: MessageSigner, text: string, doc = parseXml(text), extract?: (root: Element) => Element): { root: Element; signed: boolean } {
+  const message = extract ? extract(doc.documentElement!) : doc.documentElement!;
+  if (hasEnvelopedSignature(doc)) return { root: verifyEnveloped(doc, text, sp.sp.signing_certificates ?? [], message), signed: true };
+  refuseUnsigned(sp);
+  return { root: message, signed: false };
+}
+
 /** Whether the message's root carries an enveloped signature (it may still be invalid). */
 export function hasEnvelopedSignature(doc: Document): boolean {
   return doc.getElementsByTagNameNS(NS.ds, 'Signature').length > 0;

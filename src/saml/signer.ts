@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { promisify } from 'node:util';
 import { deflateRawSync } from 'node:zlib';
 import { certificateBody, type SigningCredentials } from './signature.ts';
-import { el, rememberWritten, renderCanonical, renderParts, type XmlElement } from './xml-writer.ts';
+import { el, rememberWritten, renderCanonical, renderParts, template, type XmlElement } from './xml-writer.ts';
 
 const signAsync = promisify(sign);
 
@@ -17,13 +17,33 @@ const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
  * signing a hundred requests keeps the event loop free and both cores busy. Documents come from
  * the canonical writer (xml-writer.ts): the digest is taken over the text as written.
  */
+const signedInfo = (reference: string, digest: string) => el('ds:SignedInfo', {}, [
+  el('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
+  el('ds:SignatureMethod', { Algorithm: RSA_SHA256 }),
+  el('ds:Reference', { URI: reference }, [
+    el('ds:Transforms', {}, [el('ds:Transform', { Algorithm: ENVELOPED }), el('ds:Transform', { Algorithm: EXC_C14N })]),
+    el('ds:DigestMethod', { Algorithm: SHA256 }),
+    el('ds:DigestValue', {}, [digest]),
+  ]),
+]);
+// SignedInfo is canonicalized on its own: its parent Signature is outside the node-set
+const signedInfoText = template(signedInfo, 2);
+
 export class XmlSigner {
   readonly #key: KeyObject;
-  readonly #certificate: string;
+  readonly #signature: (reference: string, digest: string, value: string) => XmlElement;
+  /** The Signature as written in the document: the same text each time but for three values. */
+  readonly #signatureText: ReturnType<typeof template>;
 
   constructor(credentials: SigningCredentials) {
     this.#key = createPrivateKey(credentials.private_key_pem);
-    this.#certificate = certificateBody(credentials.certificate_pem);
+    const certificate = certificateBody(credentials.certificate_pem);
+    this.#signature = (reference, digest, value) => el('ds:Signature', {}, [
+      signedInfo(reference, digest),
+      el('ds:SignatureValue', {}, [value]),
+      el('ds:KeyInfo', {}, [el('ds:X509Data', {}, [el('ds:X509Certificate', {}, [certificate])])]),
+    ]);
+    this.#signatureText = template(this.#signature, 3);
   }
 
   /** RSA-SHA256 over bytes, base64, on the thread pool. */
@@ -57,21 +77,8 @@ export class XmlSigner {
     // enveloped-signature then exc-c14n of the root: the root as written, without the signature
     const { open, children: written, close, scope, prefixes } = renderParts(root);
     const digest = createHash('sha256').update(open + written.join('') + close).digest('base64');
-    const signedInfo = el('ds:SignedInfo', {}, [
-      el('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
-      el('ds:SignatureMethod', { Algorithm: RSA_SHA256 }),
-      el('ds:Reference', { URI: `#${id}` }, [
-        el('ds:Transforms', {}, [el('ds:Transform', { Algorithm: ENVELOPED }), el('ds:Transform', { Algorithm: EXC_C14N })]),
-        el('ds:DigestMethod', { Algorithm: SHA256 }),
-        el('ds:DigestValue', {}, [digest]),
-      ]),
-    ]);
-    // SignedInfo is canonicalized on its own: its parent Signature is outside the node-set
-    const signature = el('ds:Signature', {}, [
-      signedInfo,
-      el('ds:SignatureValue', {}, [await this.signBytes(renderCanonical(signedInfo))]),
-      el('ds:KeyInfo', {}, [el('ds:X509Data', {}, [el('ds:X509Certificate', {}, [this.#certificate])])]),
-    ]);
+    const values = [`#${id}`, digest, await this.signBytes(signedInfoText([`#${id}`, digest]))] as const;
+    const signature = this.#signature(...values);
     const children = [...root.children ?? []];
     const issuer = children.findIndex((c) => typeof c === 'object' && c !== null && c.name === 'saml:Issuer');
     children.splice(issuer + 1, 0, signature);
@@ -79,7 +86,7 @@ export class XmlSigner {
     // the signed document is the text just signed with the signature's text put in: written once
     // (writing it again, for an envelope or a form, took as long as signing's own XML work)
     const present = (c: unknown) => c !== undefined && c !== null && c !== false; // as the writer skips them
-    written.splice(children.slice(0, issuer + 1).filter(present).length, 0, renderCanonical(signature, scope));
+    written.splice(children.slice(0, issuer + 1).filter(present).length, 0, this.#signatureText([...values], scope));
     prefixes.add('ds');
     rememberWritten(signed, open + written.join('') + close, prefixes);
     return signed;

@@ -105,6 +105,30 @@ export function rememberWritten(node: XmlElement, text: string, prefixes: Readon
 }
 
 /**
+ * An element whose text differs from one use to the next only in a few values (a signature's
+ * SignedInfo: the reference and the digest), written once with a marker where each value goes and
+ * then filled in. Filled in only where that gives what rendering would: the values need no
+ * escaping (IDs, base64) and no ancestor declares one of its prefixes; otherwise it is rendered.
+ */
+export function template(build: (...values: string[]) => XmlElement, slots: number) {
+  // private-use characters: the writer passes them through, and nothing Adieu builds contains them
+  const markers = Array.from({ length: slots }, (_, i) => String.fromCharCode(0xe000 + i));
+  const prefixes = new Set<string>();
+  const text = render(build(...markers), NO_SCOPE, prefixes);
+  const pieces = text.split(/[\ue000-\ue0ff]/);
+  if (pieces.length !== slots + 1 || markers.some((m, i) => text.indexOf(m) !== pieces.slice(0, i + 1).join('').length + i)) {
+    throw new Error('a template must use each of its values once, in order');
+  }
+  return (values: string[], inScope: Scope | undefined = NO_SCOPE): string => {
+    const plain = values.every((v) => !ATTR_SPECIAL.test(v) && !TEXT_SPECIAL.test(v) && !/[\ue000-\ue0ff]/.test(v));
+    if (!plain || [...prefixes].some((p) => declared(inScope, p) !== undefined)) return render(build(...values), inScope, new Set());
+    let out = pieces[0]!;
+    for (let i = 0; i < slots; i++) out += values[i]! + pieces[i + 1]!;
+    return out;
+  };
+}
+
+/**
  * An element parsed from XML a library made (XML Encryption's EncryptedData), as the writer's
  * tree: elements, their unprefixed attributes and text; namespace declarations are re-derived.
  */

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 
 // One parser for every SAML message Adieu reads, with the rules the SAML failure history asks for:
@@ -36,6 +37,41 @@ export class SamlError extends Error {
   }
 }
 
+/**
+ * xmldom 0.9 builds a Unicode RegExp from the grammar for every end tag it reads (`grammar.reg`
+ * in sax.js's end-tag branch): about a third of the time it takes to parse a LogoutResponse. The
+ * expressions depend only on their parts, and without the `g` or `y` flag a RegExp keeps no state
+ * between uses, so one compiled expression per distinct list of parts gives the same results.
+ * (xmldom/xmldom#950 tracks 0.9's parsing speed.) Applied once, to the module xmldom's parser
+ * itself requires; `memoisedGrammar()` says whether it took (a test fails if an upgrade removes it).
+ */
+function memoiseGrammar(): boolean {
+  const grammar = createRequire(import.meta.url)('@xmldom/xmldom/lib/grammar.js') as { reg?: (...parts: (RegExp | string)[]) => RegExp; memoised?: true };
+  const compile = grammar.reg;
+  if (typeof compile !== 'function') return false;
+  if (grammar.memoised) return true;
+  const compiled = new Map<string, RegExp>();
+  const partIds = new WeakMap<RegExp, string>();
+  let nextId = 0;
+  // a part is keyed by identity (the grammar's expressions are constants), a string by its text
+  const keyOf = (part: RegExp | string) => {
+    if (typeof part === 'string') return `s${part}`;
+    let id = partIds.get(part);
+    if (id === undefined) partIds.set(part, (id = `r${nextId++}`));
+    return id;
+  };
+  grammar.reg = function (this: unknown, ...parts: (RegExp | string)[]) {
+    const key = parts.map(keyOf).join('\u0000');
+    let expression = compiled.get(key);
+    if (!expression) compiled.set(key, (expression = compile.apply(this, parts)));
+    return expression;
+  };
+  grammar.memoised = true;
+  return true;
+}
+const grammarMemoised = memoiseGrammar();
+export const memoisedGrammar = () => grammarMemoised;
+
 /** Messages larger than this are refused before parsing (an AuthnRequest is ~1 KiB). */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
@@ -60,8 +96,8 @@ export function parseXml(text: string, maxBytes = MAX_MESSAGE_BYTES): Document {
   return doc;
 }
 
-/** Child elements of `parent` with this namespace and local name, in document order. */
-export function childElements(parent: Element, ns: string, localName: string): Element[] {
+/** Child elements of `parent` with this namespace (null: none) and local name, in document order. */
+export function childElements(parent: Element, ns: string | null, localName: string): Element[] {
   const out: Element[] = [];
   for (let n = parent.firstChild; n; n = n.nextSibling) {
     if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === localName) out.push(n as Element);

@@ -1,6 +1,7 @@
 import type { SamlIdp, ServiceProvider } from '../../saml/idp.ts';
 import { ShortCache } from '../../storage/short-cache.ts';
-import { buildLogoutRequest, newMessageId, readLogoutResponse, soapBody, soapEnvelope } from '../../saml/messages.ts';
+import { LogoutResponseReader } from '../../saml/logout-response-reader.ts';
+import { buildLogoutRequest, newMessageId, soapEnvelope } from '../../saml/messages.ts';
 import { MAX_MESSAGE_BYTES, SamlError, STATUS } from '../../saml/xml.ts';
 import type { Delivery } from '../../storage/types.ts';
 import type { HostPolicy } from '../host-policy.ts';
@@ -23,6 +24,7 @@ const REGISTRATION_CACHE_MS = 5_000;
 export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number; ca?: string }): ServerChannel {
   const agent = policyAgent(policy, timeout_ms, ca);
   // a logout to many SPs reads each registration once, not once per attempt
+  const answers = new LogoutResponseReader();
   const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
   /**
@@ -64,18 +66,17 @@ export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; poli
       // SOAP 1.1 §6.2: a fault comes with 500, so a 500 carrying a SOAP Fault is read, not retried blindly
       if (answer.status !== 200 && !(answer.status === 500 && answer.text.includes('Fault'))) return httpFailure(answer.status, answer.text);
       try {
-        const { root } = saml.verifiedMessage(sp, answer.text, undefined, soapBody);
-        const response = readLogoutResponse(root);
+        const response = await answers.read(answer.text, sp);
         if (response.issuer !== sp.sp.entity_id) throw new SamlError(`the LogoutResponse's Issuer is ${response.issuer}, not ${sp.sp.entity_id}`);
         if (response.inResponseTo !== id) throw new SamlError('the LogoutResponse answers another request (InResponseTo)');
         const { ok, error } = logoutOutcome(response);
         return { ok, permanent: !ok, answered: true, error };
       } catch (err) {
-        if (!(err instanceof SamlError)) throw err;
+        if (!(err instanceof SamlError)) return { ok: false, permanent: false, answered: true, error: (err as Error).message };
         // a SOAP Fault from the SP's server may pass (retried); a bad answer is not fixed by asking again
         return { ok: false, permanent: err.status !== STATUS.responder, answered: true, error: `the answer was not a valid LogoutResponse: ${err.message}` };
       }
     },
-    close: () => agent.close(),
+    close: async () => { await Promise.all([agent.close(), answers.close()]); },
   };
 }
