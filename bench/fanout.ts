@@ -18,8 +18,8 @@ import { startFloorPipeline } from './floor.ts';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 
-export async function startReceiver(serviceMs = 0) {
-  const child = fork(new URL('./receiver.mjs', import.meta.url), [String(serviceMs)], { stdio: 'ignore' });
+export async function startReceiver(serviceMs = 0, onPort = 0) {
+  const child = fork(new URL('./receiver.mjs', import.meta.url), [String(serviceMs), String(onPort)], { stdio: 'ignore' });
   const [{ port }] = await once(child, 'message') as [{ port: number }];
   return { child, url: (id: string) => `http://127.0.0.1:${port}/bcl/${id}`, stop: () => child.kill() };
 }
@@ -39,13 +39,13 @@ export async function session(adieu: AdieuServer, uid: string, clients: string[]
 }
 
 /** `alg`: what the back-channel apps register as id_token_signed_response_alg (their logout tokens are signed so). */
-export async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number, options: { saml?: boolean; alg?: 'ES256' | 'RS256' } = {}) {
+export async function startBenchIdp(apps: number, receiverUrl: (id: string) => string, concurrency: number, options: { saml?: boolean; alg?: 'ES256' | 'RS256'; backchannel?: Record<string, number> } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'adieu-bench-'));
   const port = await freePort();
   const config = parseConfig({
     issuer: `http://localhost:${port}`, port, log_level: 'silent',
     storage: { kind: 'sqlite', path: join(dir, 'adieu.db') },
-    logout: { backchannel: { concurrency, poll_interval_ms: 200 } },
+    logout: { backchannel: { concurrency, poll_interval_ms: 200, ...options.backchannel } },
     clients: Array.from({ length: apps }, (_, i) => (options.saml
       ? {
         // SAML SPs reached by SOAP; unsigned answers, so the receiver's cost is not the IdP's

@@ -1,6 +1,6 @@
 // A minimal back-channel logout receiver in its own process: answers 200 to every POST and
 // counts them, so the IdP under test does not share its event loop with the applications.
-// argv[2]: each application's service time in ms (0 = answer at once).
+// argv[2]: each application's service time in ms (0 = answer at once); argv[3]: the port (default: any free one).
 // POSTs to /soap/<id> are SAML SOAP LogoutRequests: answered with an (unsigned) Success
 // LogoutResponse for that request, issued by urn:bench:sp:<id>.
 import { createServer } from 'node:http';
@@ -26,5 +26,5 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+server.listen(Number(process.argv[3] ?? 0), '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (m) => { if (m === 'count') process.send({ count }); });

@@ -1,6 +1,7 @@
 // npm run bench: every benchmark reports ratios against a baseline measured in the same run.
 import { createTestDatabase } from '../harness/pg.ts';
 import { benchConsole } from './console.ts';
+import { benchDeadApp } from './dead-app.ts';
 import { benchFanout, benchLargeLogouts } from './fanout.ts';
 import { benchSamlSso, benchSoapFanout } from './saml.ts';
 import { benchScale } from './scale.ts';
@@ -40,6 +41,8 @@ if (!only || only === 'expiry') {
   for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchExpiry({ backend }));
 }
 if (only === 'expiry-quick') results.push(await benchExpiry({ backend: 'sqlite', sessions: 10_000 }));
+if (!only || only === 'dead-app') results.push(await benchDeadApp());
+if (only === 'dead-app-quick') results.push(await benchDeadApp({ logouts: 2_000 }));
 if (!only || only === 'saml') {
   results.push(await benchSoapFanout());
   results.push(await benchSamlSso());

@@ -248,6 +248,13 @@ export class OutboxWorker {
       this.metrics.circuits.inc({ transition: circuit });
       this.events.publish(circuit === 'opened' ? 'circuit.opened' : 'circuit.closed', { target: d.target! });
     }
+    // its due deliveries wait for the probe: deferred there, claims stop reading past them (every
+    // claim scanned a dead application's whole backlog: 2.3 ms per claim at 10k, on SQLite the
+    // event loop's time)
+    if (circuit === 'opened') {
+      this.storage.deferDeliveries(d.target!, this.#gate.openUntil(d.target!), Date.now())
+        .catch((err) => this.logger.error({ err, target: d.target }, 'deferring an open circuit\'s deliveries failed'));
+    }
     const open = this.#gate.circuit(d.target!, Date.now()) !== 'closed';
     // attempts were counted when claimed
     const recorded = await this.#outcomes.record((now) => outcomeOf(result, d, now, backoff_ms(d.attempts, this.settings), open), d.id);

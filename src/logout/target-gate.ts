@@ -61,6 +61,11 @@ export class TargetGate {
    * chose, 400 included); otherwise it timed out, refused or failed with 5xx. Returns
    * 'opened' when this result opened (or reopened) the circuit, 'closed' when it closed it.
    */
+  /** Until when an open circuit sends nothing (0 when it is closed). */
+  openUntil(target: string): number {
+    return this.#targets.get(target)?.openUntil ?? 0;
+  }
+
   release(target: string, answered: boolean, now: number): 'opened' | 'closed' | undefined {
     const s = this.#state(target);
     s.inFlight = Math.max(0, s.inFlight - 1);

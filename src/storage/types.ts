@@ -286,10 +286,18 @@ export interface LogoutOutbox {
    * with SKIP LOCKED on PostgreSQL, the single writer on SQLite). A claim is a lease: rows whose
    * lease ran out (their node died mid-send) are claimable again. Claiming counts an attempt,
    * so an attempt lost with its node still shows in `attempts`. Rows for `skipTargets` (busy or
-   * failing applications) are left unless their deadline has passed; `onlyTarget`: that
-   * application's rows only.
+   * failing applications) are left unless their deadline has passed. Oldest due first, except
+   * with `onlyTarget` (that application's rows only, as its freed slots claim them): newest first,
+   * so a backlog at an application (back from an outage: thousands of earlier logouts) does not
+   * hold back the logouts happening now — someone may be watching those; the backlog drains
+   * behind them at the application's full rate.
    */
   claimDeliveries(nodeId: string, now_ms: number, lease_ms: number, limit: number, skipTargets?: string[], onlyTarget?: string): Promise<Delivery[]>;
+  /**
+   * Moves `target`'s due, unclaimed deliveries to `until_ms` (an open circuit's probe time; not past
+   * their deadline): they would not be sent before, and claims no longer read past them.
+   */
+  deferDeliveries(target: string, until_ms: number, now_ms: number): Promise<number>;
   /** Gives claims back unattempted (the attempt count they took is returned too). */
   releaseClaims(nodeId: string, ids: string[]): Promise<void>;
   /**

@@ -81,7 +81,7 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
         .where('status', 'in', OUTBOX_NOT_FINAL)
         .where('next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
-        .orderBy('next_attempt_at').limit(limit);
+        .orderBy('next_attempt_at', onlyTarget === undefined ? 'asc' : 'desc').limit(limit);
       if (onlyTarget !== undefined) due = due.where('target', '=', onlyTarget);
       const skip = skipTargets.slice(0, ROWS_PER_STATEMENT);
       if (skip.length) due = due.where((eb) => eb.or([eb('target', 'not in', skip), eb('deadline_at', '<=', now)]));
@@ -92,6 +92,17 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
         .returningAll()
         .execute();
       return rows.map(toDelivery);
+    }
+
+    async deferDeliveries(target: string, until_ms: number, now_ms: number): Promise<number> {
+      const result = await this.db.updateTable('deliveries')
+        .set((eb) => ({ next_attempt_at: eb.case().when('deadline_at', '<', until_ms).then(eb.ref('deadline_at')).else(until_ms).end() }))
+        .where('target', '=', target)
+        .where('status', 'in', OUTBOX_NOT_FINAL)
+        .where('next_attempt_at', '<', until_ms)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now_ms)]))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     }
 
     async releaseClaims(nodeId: string, ids: string[]): Promise<void> {
