@@ -183,6 +183,10 @@ export class OutboxWorker {
       const capacity = this.#capacity;
       if (capacity <= 0 || this.#stopped) return;
       const now = Date.now();
+      // an open circuit's due deliveries (a dead application's backlog, and what its new logouts
+      // add) are moved to its probe time, so the claim does not read past them: it scanned them
+      // all each time, 2.3 ms per claim at 10k rows — on SQLite the event loop's time
+      for (const { target, until } of this.#gate.open(now)) await this.storage.deferDeliveries(target, until, now);
       const claimed = await this.storage.claimDeliveries(this.nodeId, now, this.leaseMs, capacity, this.#gate.blocked(now));
       const giveBack = this.#admitClaimed(claimed, now);
       if (giveBack.length) await this.storage.releaseClaims(this.nodeId, giveBack);
@@ -247,13 +251,6 @@ export class OutboxWorker {
     if (circuit) {
       this.metrics.circuits.inc({ transition: circuit });
       this.events.publish(circuit === 'opened' ? 'circuit.opened' : 'circuit.closed', { target: d.target! });
-    }
-    // its due deliveries wait for the probe: deferred there, claims stop reading past them (every
-    // claim scanned a dead application's whole backlog: 2.3 ms per claim at 10k, on SQLite the
-    // event loop's time)
-    if (circuit === 'opened') {
-      this.storage.deferDeliveries(d.target!, this.#gate.openUntil(d.target!), Date.now())
-        .catch((err) => this.logger.error({ err, target: d.target }, 'deferring an open circuit\'s deliveries failed'));
     }
     const open = this.#gate.circuit(d.target!, Date.now()) !== 'closed';
     // attempts were counted when claimed

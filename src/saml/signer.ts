@@ -11,12 +11,6 @@ const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
 
-/**
- * Signs what Adieu sends (XML-DSig enveloped signatures, SAML core §5; Redirect-binding query
- * signatures, bindings §3.4.4.1) with the IdP's key: RSA-SHA256 on the thread pool, so a logout
- * signing a hundred requests keeps the event loop free and both cores busy. Documents come from
- * the canonical writer (xml-writer.ts): the digest is taken over the text as written.
- */
 const signedInfo = (reference: string, digest: string) => el('ds:SignedInfo', {}, [
   el('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
   el('ds:SignatureMethod', { Algorithm: RSA_SHA256 }),
@@ -29,6 +23,12 @@ const signedInfo = (reference: string, digest: string) => el('ds:SignedInfo', {}
 // SignedInfo is canonicalized on its own: its parent Signature is outside the node-set
 const signedInfoText = template(signedInfo, 2);
 
+/**
+ * Signs what Adieu sends (XML-DSig enveloped signatures, SAML core §5; Redirect-binding query
+ * signatures, bindings §3.4.4.1) with the IdP's key: RSA-SHA256 on the thread pool, so a logout
+ * signing a hundred requests keeps the event loop free and both cores busy. Documents come from
+ * the canonical writer (xml-writer.ts): the digest is taken over the text as written.
+ */
 export class XmlSigner {
   readonly #key: KeyObject;
   readonly #signature: (reference: string, digest: string, value: string) => XmlElement;

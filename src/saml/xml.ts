@@ -63,7 +63,10 @@ function memoiseGrammar(): boolean {
   grammar.reg = function (this: unknown, ...parts: (RegExp | string)[]) {
     const key = parts.map(keyOf).join('\u0000');
     let expression = compiled.get(key);
-    if (!expression) compiled.set(key, (expression = compile.apply(this, parts)));
+    if (expression) return expression;
+    expression = compile.apply(this, parts);
+    // the grammar's expressions are a few dozen; anything beyond is not cached (memory stays bounded)
+    if (compiled.size < 256) compiled.set(key, expression);
     return expression;
   };
   grammar.memoised = true;
