@@ -23,8 +23,8 @@ const REGISTRATION_CACHE_MS = 5_000;
  */
 export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number; ca?: string }): ServerChannel {
   const agent = policyAgent(policy, timeout_ms, ca);
-  // a logout to many SPs reads each registration once, not once per attempt
   const answers = new LogoutResponseReader();
+  // a logout to many SPs reads each registration once, not once per attempt
   const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
   /**
