@@ -2,10 +2,9 @@ import { freePort } from '../harness/idp.ts';
 import type { AdieuServer } from '../src/server.ts';
 import type { Delivery } from '../src/storage/types.ts';
 import { session, startBenchIdp, startReceiver } from './fanout.ts';
-import { percentiles } from './stats.ts';
+import { percentiles, round2 } from './stats.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * A dead application does not slow anyone else (#13 item 4). Five back-channel apps: four answer

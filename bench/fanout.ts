@@ -14,6 +14,7 @@ import { postForm } from '../src/logout/post-form.ts';
 import { startAdieu, type AdieuServer } from '../src/server.ts';
 import type { SsoSessionRecord } from '../src/storage/types.ts';
 import { startFloorPipeline } from './floor.ts';
+import { round2 } from './stats.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
@@ -109,7 +110,6 @@ export async function logoutAndWait(adieu: AdieuServer, uids: string[]) {
   return { ms, acknowledgedMs: acknowledgedAt - started, afterCommitMs: acknowledgedAt - committedAt, latencies };
 }
 
-const round2 = (x: number) => +x.toFixed(2);
 
 /**
  * Fan-out of one logout to `apps` back-channel applications on loopback, against, in the same

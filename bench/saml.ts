@@ -7,9 +7,9 @@ import { loadIdpCredentials } from '../src/saml/idp-credentials.ts';
 import { XmlSigner } from '../src/saml/signer.ts';
 import { logoutAndWait, session, startBenchIdp, startReceiver } from './fanout.ts';
 import { rate } from './silent-login.ts';
+import { round2 } from './stats.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round2 = (x: number) => +x.toFixed(2);
 
 /**
  * A SAML SSO round trip with a live SSO session: a node-saml SP's signed AuthnRequest through
