@@ -4,7 +4,7 @@ import { AUTHN_CONTEXT_PASSWORD, ATTRNAME_FORMAT_BASIC, ATTRNAME_FORMAT_URI, BEA
 import { encryptAssertion } from './encryption.ts';
 import type { XmlSigner } from './signer.ts';
 import { attr, childElements, NS, optionalChild, requiredAttr, requiredChild, SamlError, STATUS, textOf } from './xml.ts';
-import { el, renderCanonical, type XmlElement } from './xml-writer.ts';
+import { el, type Values, type XmlElement } from './xml-writer.ts';
 
 // The SAML 2.0 messages an IdP exchanges (core §3): written as canonical XML (xml-writer.ts) and
 // signed by XmlSigner; read from a DOM that signature.ts has already reduced to what the
@@ -113,13 +113,42 @@ async function signedAssertion(a: AssertionInput, signer: XmlSigner): Promise<Xm
   return a.encryptFor ? encryptAssertion(signed, a.encryptFor) : signed;
 }
 
+export interface LogoutRequestInput { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason?: string }
+
+/** A LogoutRequest's values as written (the optional ones absent or not). */
+interface LogoutRequestValues {
+  id: string; issuer: string; destination: string; issueInstant: string; notOnOrAfter: string; format: string; nameId: string;
+  spNameQualifier?: string; sessionIndex?: string; reason?: string;
+}
+const logoutRequestValues = (r: LogoutRequestInput): LogoutRequestValues => ({
+  id: r.id, issuer: r.issuer, destination: r.destination, issueInstant: instant(r.now_ms), notOnOrAfter: instant(r.now_ms + r.lifetime_s * 1000),
+  format: NAME_ID_FORMATS[r.nameId.format], nameId: r.nameId.value, spNameQualifier: r.nameId.sp_name_qualifier, sessionIndex: r.sessionIndex ?? undefined, reason: r.reason,
+});
+
+const logoutRequestElement = (v: LogoutRequestValues) => el('samlp:LogoutRequest', { ID: v.id, Version: '2.0', IssueInstant: v.issueInstant, Destination: v.destination, NotOnOrAfter: v.notOnOrAfter, Reason: v.reason }, [
+  el('saml:Issuer', {}, [v.issuer]),
+  el('saml:NameID', { Format: v.format, SPNameQualifier: v.spNameQualifier }, [v.nameId]),
+  v.sessionIndex !== undefined && el('samlp:SessionIndex', {}, [v.sessionIndex]),
+]);
+
 /** A LogoutRequest (core §3.7.1), unsigned: the binding signs it. */
-export function buildLogoutRequest(r: { id: string; issuer: string; destination: string; nameId: NameId; sessionIndex: string | null; now_ms: number; lifetime_s: number; reason?: string }): XmlElement {
-  return el('samlp:LogoutRequest', { ID: r.id, Version: '2.0', IssueInstant: instant(r.now_ms), Destination: r.destination, NotOnOrAfter: instant(r.now_ms + r.lifetime_s * 1000), Reason: r.reason }, [
-    el('saml:Issuer', {}, [r.issuer]),
-    nameIdElement(r.nameId),
-    r.sessionIndex && el('samlp:SessionIndex', {}, [r.sessionIndex]),
-  ]);
+export const buildLogoutRequest = (r: LogoutRequestInput): XmlElement => logoutRequestElement(logoutRequestValues(r));
+
+/**
+ * LogoutRequests signed with enveloped signatures (the SOAP binding's, bindings §3.2.3), as text:
+ * one signer's template per shape (which optional parts a request has), as a logout to a hundred
+ * SPs writes a hundred requests that differ only in their values.
+ */
+export function signedLogoutRequests(signer: XmlSigner): (r: LogoutRequestInput) => Promise<string> {
+  const shapes = new Map<string, (values: Values<keyof LogoutRequestValues>) => Promise<string>>();
+  return (r) => {
+    const values = logoutRequestValues(r);
+    const keys = (Object.keys(values) as (keyof LogoutRequestValues)[]).filter((k) => values[k] !== undefined);
+    const shape = keys.join();
+    let write = shapes.get(shape);
+    if (!write) shapes.set(shape, write = signer.signedTemplate(keys, logoutRequestElement));
+    return write(values as Values<keyof LogoutRequestValues>);
+  };
 }
 
 /** A LogoutResponse (core §3.7.2), unsigned: the binding signs it. */
@@ -240,7 +269,5 @@ export function soapBody(envelope: Element): Element {
   return children[0]!;
 }
 
-/** A SOAP 1.1 envelope around a message (bindings §3.2.3). */
-export function soapEnvelope(message: XmlElement): string {
-  return renderCanonical(el('soap:Envelope', {}, [el('soap:Body', {}, [message])]));
-}
+/** A SOAP 1.1 envelope around a message (bindings §3.2.3): the message's text, which declares every prefix it uses. */
+export const soapEnvelope = (message: string): string => `<soap:Envelope xmlns:soap="${NS.soap}"><soap:Body>${message}</soap:Body></soap:Envelope>`;

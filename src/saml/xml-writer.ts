@@ -104,27 +104,66 @@ export function rememberWritten(node: XmlElement, text: string, prefixes: Readon
   written.set(node, { text, prefixes });
 }
 
+// private-use characters mark where a template's values go: the writer passes them through, and
+// nothing Adieu builds contains them (values that do are refused by `plain`)
+const MARKER = /[\ue000-\ue0ff]/;
+const MARKERS = new RegExp(MARKER.source, 'g');
+
+/** Values to fill a template with, by name. */
+export type Values<K extends string> = Readonly<Record<K, string>>;
+
+/** Text cut where the values go: `pieces[i]`, then the value named `keys[i]`, …, then the last piece. */
+export interface Cut<K extends string> { readonly pieces: readonly string[]; readonly keys: readonly K[] }
+
+/** An element built with a marker for each value, to be rendered and cut by `cut`. */
+export function marked<K extends string>(keys: readonly K[], build: (values: Values<K>) => XmlElement): { element: XmlElement; markers: Map<string, K> } {
+  if (keys.length > 0x100) throw new Error('a template takes at most 256 values');
+  const markers = new Map(keys.map((k, i) => [String.fromCharCode(0xe000 + i), k] as const));
+  return { element: build(Object.fromEntries([...markers].map(([m, k]) => [k, m])) as Values<K>), markers };
+}
+
+/** Cuts text rendered from a `marked` element at its markers. */
+export function cut<K extends string>(text: string, markers: ReadonlyMap<string, K>): Cut<K> {
+  const keys = [...text.matchAll(MARKERS)].map((m) => markers.get(m[0])!);
+  return { pieces: text.split(MARKERS), keys };
+}
+
+/** Checks that the cuts together place each value exactly once. */
+export function placesEachOnce<K extends string>(keys: readonly K[], ...cuts: Cut<K>[]): void {
+  const placed = cuts.flatMap((c) => c.keys);
+  if (placed.length !== keys.length || keys.some((k) => !placed.includes(k))) throw new Error('a template must place each of its values exactly once');
+}
+
+/** The cut text with the values in: only for `plain` values (written as they are). */
+export function fill<K extends string>(c: Cut<K>, values: Values<K>): string {
+  let out = c.pieces[0]!;
+  for (let i = 0; i < c.keys.length; i++) out += values[c.keys[i]!] + c.pieces[i + 1]!;
+  return out;
+}
+
+/** Values a template can take as they are: nothing to escape, no marker. */
+export function plain<K extends string>(values: Values<K>, keys: readonly K[]): boolean {
+  for (const k of keys) {
+    const v = values[k];
+    if (ATTR_SPECIAL.test(v) || TEXT_SPECIAL.test(v) || MARKER.test(v)) return false;
+  }
+  return true;
+}
+
 /**
  * An element whose text differs from one use to the next only in a few values (a signature's
  * SignedInfo: the reference and the digest), written once with a marker where each value goes and
  * then filled in. Filled in only where that gives what rendering would: the values need no
  * escaping (IDs, base64) and no ancestor declares one of its prefixes; otherwise it is rendered.
  */
-export function template(build: (...values: string[]) => XmlElement, slots: number) {
-  // private-use characters: the writer passes them through, and nothing Adieu builds contains them
-  const markers = Array.from({ length: slots }, (_, i) => String.fromCharCode(0xe000 + i));
+export function template<K extends string>(keys: readonly K[], build: (values: Values<K>) => XmlElement) {
+  const { element, markers } = marked(keys, build);
   const prefixes = new Set<string>();
-  const text = render(build(...markers), NO_SCOPE, prefixes);
-  const pieces = text.split(/[\ue000-\ue0ff]/);
-  if (pieces.length !== slots + 1 || markers.some((m, i) => text.indexOf(m) !== pieces.slice(0, i + 1).join('').length + i)) {
-    throw new Error('a template must use each of its values once, in order');
-  }
-  return (values: string[], inScope: Scope | undefined = NO_SCOPE): string => {
-    const plain = values.every((v) => !ATTR_SPECIAL.test(v) && !TEXT_SPECIAL.test(v) && !/[\ue000-\ue0ff]/.test(v));
-    if (!plain || [...prefixes].some((p) => declared(inScope, p) !== undefined)) return render(build(...values), inScope, new Set());
-    let out = pieces[0]!;
-    for (let i = 0; i < slots; i++) out += values[i]! + pieces[i + 1]!;
-    return out;
+  const text = cut(render(element, NO_SCOPE, prefixes), markers);
+  placesEachOnce(keys, text);
+  return (values: Values<K>, inScope: Scope | undefined = NO_SCOPE): string => {
+    if (!plain(values, keys) || [...prefixes].some((p) => declared(inScope, p) !== undefined)) return render(build(values), inScope, new Set());
+    return fill(text, values);
   };
 }
 

@@ -1,7 +1,7 @@
 import type { SamlIdp, ServiceProvider } from '../../saml/idp.ts';
 import { ShortCache } from '../../storage/short-cache.ts';
 import { LogoutResponseReader } from '../../saml/logout-response-reader.ts';
-import { buildLogoutRequest, newMessageId, soapEnvelope } from '../../saml/messages.ts';
+import { newMessageId, signedLogoutRequests, soapEnvelope } from '../../saml/messages.ts';
 import { MAX_MESSAGE_BYTES, SamlError, STATUS } from '../../saml/xml.ts';
 import type { Delivery } from '../../storage/types.ts';
 import type { HostPolicy } from '../host-policy.ts';
@@ -24,6 +24,7 @@ const REGISTRATION_CACHE_MS = 5_000;
 export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; policy: HostPolicy; timeout_ms: number; ca?: string }): ServerChannel {
   const agent = policyAgent(policy, timeout_ms, ca);
   const answers = new LogoutResponseReader();
+  const signedRequest = signedLogoutRequests(saml.signer);
   // a logout to many SPs reads each registration once, not once per attempt
   const registrations = new ShortCache<ServiceProvider | undefined>(REGISTRATION_CACHE_MS, (clientId) => saml.serviceProvider(clientId).catch(() => undefined));
 
@@ -33,8 +34,8 @@ export function samlSoap({ saml, policy, timeout_ms, ca }: { saml: SamlIdp; poli
    */
   async function request(d: Delivery): Promise<string> {
     const id = newMessageId();
-    const message = buildLogoutRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
-    return `${id} ${soapEnvelope(await saml.signer.sign(message))}`;
+    const message = await signedRequest({ id, issuer: saml.entityId, destination: d.target!, nameId: d.channel_params!.name_id!, sessionIndex: d.sid, now_ms: Date.now(), lifetime_s: REQUEST_LIFETIME_S });
+    return `${id} ${soapEnvelope(message)}`;
   }
 
   return {
