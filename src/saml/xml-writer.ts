@@ -106,8 +106,7 @@ export function rememberWritten(node: XmlElement, text: string, prefixes: Readon
 
 // private-use characters mark where a template's values go: the writer passes them through, and
 // nothing Adieu builds contains them (values that do are refused by `plain`)
-const MARKER = /[\ue000-\ue0ff]/;
-const MARKERS = new RegExp(MARKER.source, 'g');
+const MARKERS = /[\ue000-\ue0ff]/g;
 
 /** Values to fill a template with, by name. */
 export type Values<K extends string> = Readonly<Record<K, string>>;
@@ -141,12 +140,12 @@ export function fill<K extends string>(c: Cut<K>, values: Values<K>): string {
   return out;
 }
 
+// what either escaping changes, or a marker
+const NOT_PLAIN = /[&<>"\t\n\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uE000-\uE0FF\uFFFE\uFFFF]/;
+
 /** Values a template can take as they are: nothing to escape, no marker. */
 export function plain<K extends string>(values: Values<K>, keys: readonly K[]): boolean {
-  for (const k of keys) {
-    const v = values[k];
-    if (ATTR_SPECIAL.test(v) || TEXT_SPECIAL.test(v) || MARKER.test(v)) return false;
-  }
+  for (const k of keys) if (NOT_PLAIN.test(values[k])) return false;
   return true;
 }
 
