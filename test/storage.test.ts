@@ -391,6 +391,32 @@ for (const backend of backends) {
       assert.deepEqual((await storage.claimDeliveries('B', t + 100, 1000, 10)).filter((d) => d.id.startsWith('L4')).map((d) => d.id).sort(), ['L4-d0', 'L4-d2']);
     });
 
+    it('a claim that skips applications reads the others one by one, and reaches all of them over successive claims', async () => {
+      const opened = await backend.open(); // an outbox of its own: the counts below are exact
+      const outbox = await openStorage(opened.config);
+      try {
+        await outbox.saveSsoSession(session('outbox-7', 'acct'));
+        const t = Date.now();
+        const busy = 'http://busy.test/bcl';
+        // 150 applications waiting (more than one claim asks), behind a busy one's older backlog
+        await outbox.endSession('outbox-7', () => plan('L7', 'outbox-7', [
+          ...Array.from({ length: 20 }, (_, i) => ({ target: busy, next_attempt_at: t - 10_000 + i })),
+          ...Array.from({ length: 150 }, (_, i) => ({ target: `http://app${String(i).padStart(3, '0')}.test/bcl`, next_attempt_at: t - 5_000 + i })),
+          { target: 'http://later.test/bcl', next_attempt_at: t + 60_000 },
+        ]));
+        const first = await outbox.claimDeliveries('A', t, 60_000, 1_000, [busy]);
+        const second = await outbox.claimDeliveries('A', t, 60_000, 1_000, [busy]);
+        assert.equal(first.length, 100, 'one claim asks a hundred applications');
+        assert.equal(second.length, 50, 'the next goes on with the rest');
+        assert.equal(new Set([...first, ...second].map((d) => d.target)).size, 150);
+        assert.ok([...first, ...second].every((d) => d.target !== busy && d.next_attempt_at <= t));
+        assert.deepEqual((await outbox.claimDeliveries('B', t, 60_000, 3, [])).map((d) => d.id).sort(), ['L7-d0', 'L7-d1', 'L7-d2'], 'not skipped: the oldest first');
+      } finally {
+        await outbox.close();
+        await opened.cleanup();
+      }
+    });
+
     it('claims an application’s own deliveries newest first, and everyone’s oldest first', async () => {
       await storage.saveSsoSession(session('outbox-5', 'acct'));
       const t = Date.now();

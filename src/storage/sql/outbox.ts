@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { DeliveryTable, LogoutRecordTable } from '../schema.ts';
 import { SUCCESS_STATUSES, type AttemptOutcome, type ChannelParams, type Delivery, type DeliveryEvent, type DeliveryStatus, type LogoutRecord, type LogoutStatus } from '../types.ts';
 import { ROWS_PER_STATEMENT, type Constructor, type SqlBase } from './base.ts';
@@ -50,6 +50,8 @@ void everyDeliveryColumn;
 /** Not final yet: a delivery Adieu sends itself (outbox), or one the browser loads. */
 const OUTBOX_NOT_FINAL = ['pending', 'delivering', 'retrying'];
 const NOT_FINAL = [...OUTBOX_NOT_FINAL, 'awaiting_browser'];
+/** How many waiting applications one claim for everyone asks for their due deliveries (the next claim goes on from there). */
+const TARGETS_PER_CLAIM = 100;
 
 /** The logout outbox: logout records and their deliveries, claimed, attempted, reported, completed, pruned. */
 export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
@@ -75,17 +77,27 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
       return CompiledQuery.raw(sql, parameters);
     }
 
+    /**
+     * Waiting deliveries (not final: completed_at null, on the waiting indexes) that the outbox
+     * sends and nobody holds; on PostgreSQL locked as read, and those another node's claim holds
+     * skipped, so nodes claiming at once take different ones.
+     */
+    #claimable(now: number) {
+      const q = this.db.selectFrom('deliveries').where('completed_at', 'is', null).where('status', 'in', OUTBOX_NOT_FINAL)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]));
+      return this.kind === 'postgres' ? q.forUpdate().skipLocked() : q;
+    }
+
+    /** Where the claim for everyone starts in the list of waiting applications (see below). */
+    #targetsFrom = 0;
+
     async claimDeliveries(nodeId: string, now: number, leaseMs: number, limit: number, skipTargets: string[] = [], onlyTarget?: string): Promise<Delivery[]> {
-      // the statuses say which deliveries Adieu sends itself, whatever their channel
-      let due = this.db.selectFrom('deliveries').select('id')
-        .where('status', 'in', OUTBOX_NOT_FINAL)
-        .where('next_attempt_at', '<=', now)
-        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
-        .orderBy('next_attempt_at', onlyTarget === undefined ? 'asc' : 'desc').limit(limit);
-      if (onlyTarget !== undefined) due = due.where('target', '=', onlyTarget);
-      const skip = skipTargets.slice(0, ROWS_PER_STATEMENT);
-      if (skip.length) due = due.where((eb) => eb.or([eb('target', 'not in', skip), eb('deadline_at', '<=', now)]));
-      if (this.kind === 'postgres') due = due.forUpdate().skipLocked();
+      const due = onlyTarget !== undefined
+        // an application's own: newest first (a revived application's new logouts before its backlog)
+        ? this.#claimable(now).select('id').where('target', '=', onlyTarget).where('next_attempt_at', '<=', now).orderBy('next_attempt_at', 'desc').limit(limit)
+        : skipTargets.length === 0
+          ? this.#claimable(now).select('id').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit)
+          : await this.#dueSkipping(now, limit, skipTargets);
       const rows = await this.db.updateTable('deliveries')
         .set((eb) => ({ status: 'delivering', claimed_by: nodeId, claimed_until: now + leaseMs, updated_at: now, attempts: eb('attempts', '+', 1) }))
         .where('id', 'in', due)
@@ -94,9 +106,38 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
       return rows.map(toDelivery);
     }
 
+    /**
+     * The oldest due deliveries of the applications not skipped, and any past its deadline:
+     * read application by application (the waiting-target index), so the backlogs of the skipped
+     * ones (busy, or their circuit open; typically the largest) are not read past. The waiting
+     * applications are found by a loose index scan (one index step each); a claim asks at most
+     * TARGETS_PER_CLAIM of them, starting where the last one stopped.
+     */
+    async #dueSkipping(now: number, limit: number, skipTargets: string[]) {
+      const skip = new Set(skipTargets);
+      const waiting = (await sql<{ target: string }>`
+        WITH RECURSIVE t(target) AS (
+          SELECT MIN(target) FROM deliveries WHERE completed_at IS NULL
+          UNION ALL
+          SELECT (SELECT MIN(d.target) FROM deliveries d WHERE d.completed_at IS NULL AND d.target > t.target) FROM t WHERE t.target IS NOT NULL
+        )
+        SELECT target FROM t WHERE target IS NOT NULL`.execute(this.db)).rows.map((r) => r.target).filter((t) => !skip.has(t));
+      const from = this.#targetsFrom % Math.max(waiting.length, 1);
+      const asked = [...waiting.slice(from), ...waiting.slice(0, from)].slice(0, TARGETS_PER_CLAIM);
+      this.#targetsFrom = from + asked.length;
+      const parts = [
+        ...asked.map((target) => this.#claimable(now).select(['id', 'next_attempt_at']).where('target', '=', target).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit)),
+        // past its deadline, skipped or not: claimed to be given up (never attempted)
+        this.#claimable(now).select(['id', 'next_attempt_at']).where('deadline_at', '<=', now).orderBy('deadline_at').limit(limit),
+      ].map((part, i) => this.db.selectFrom(part.as(`p${i}`)).select(['id', 'next_attempt_at']));
+      const union = parts.slice(1).reduce((all, part) => all.unionAll(part), parts[0]!).orderBy('next_attempt_at').limit(limit);
+      return this.db.selectFrom(union.as('due')).select('id');
+    }
+
     async deferDeliveries(target: string, until_ms: number, now_ms: number): Promise<number> {
       const result = await this.db.updateTable('deliveries')
         .set((eb) => ({ next_attempt_at: eb.case().when('deadline_at', '<', until_ms).then(eb.ref('deadline_at')).else(until_ms).end() }))
+        .where('completed_at', 'is', null)
         .where('target', '=', target)
         .where('status', 'in', OUTBOX_NOT_FINAL)
         .where('next_attempt_at', '<', until_ms)
@@ -175,7 +216,7 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
     async expireBrowserDeliveries(now: number): Promise<string[]> {
       const rows = await this.db.updateTable('deliveries')
         .set({ status: 'timed_out', last_error: 'the logout page did not report a result (closed or navigated away)', updated_at: now, completed_at: now })
-        .where('status', '=', 'awaiting_browser').where('deadline_at', '<', now)
+        .where('completed_at', 'is', null).where('status', '=', 'awaiting_browser').where('deadline_at', '<', now)
         .returning('logout_id').execute();
       return [...new Set(rows.map((r) => r.logout_id))];
     }
@@ -226,7 +267,7 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
 
     async deliveryQueueDepth(): Promise<Record<string, number>> {
       const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('status', 'in', OUTBOX_NOT_FINAL).groupBy('status').execute();
+        .where('completed_at', 'is', null).where('status', 'in', OUTBOX_NOT_FINAL).groupBy('status').execute();
       return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
     }
 
