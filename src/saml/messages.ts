@@ -39,7 +39,9 @@ export interface NameId {
   sp_name_qualifier?: string;
 }
 
-const nameIdElement = (n: NameId) => el('saml:NameID', { Format: NAME_ID_FORMATS[n.format], SPNameQualifier: n.sp_name_qualifier }, [n.value]);
+/** A NameID as written: its format's URI, its value and, for persistent and transient ones, its SP. */
+const nameIdWritten = (format: string, value: string, spNameQualifier: string | undefined) => el('saml:NameID', { Format: format, SPNameQualifier: spNameQualifier }, [value]);
+const nameIdElement = (n: NameId) => nameIdWritten(NAME_ID_FORMATS[n.format], n.value, n.sp_name_qualifier);
 
 function statusElement(code: string, subCode?: string, message?: string): XmlElement {
   return el('samlp:Status', {}, [
@@ -122,12 +124,12 @@ interface LogoutRequestValues {
 }
 const logoutRequestValues = (r: LogoutRequestInput): LogoutRequestValues => ({
   id: r.id, issuer: r.issuer, destination: r.destination, issueInstant: instant(r.now_ms), notOnOrAfter: instant(r.now_ms + r.lifetime_s * 1000),
-  format: NAME_ID_FORMATS[r.nameId.format], nameId: r.nameId.value, spNameQualifier: r.nameId.sp_name_qualifier, sessionIndex: r.sessionIndex ?? undefined, reason: r.reason,
+  format: NAME_ID_FORMATS[r.nameId.format], nameId: r.nameId.value, spNameQualifier: r.nameId.sp_name_qualifier, sessionIndex: r.sessionIndex || undefined, reason: r.reason,
 });
 
 const logoutRequestElement = (v: LogoutRequestValues) => el('samlp:LogoutRequest', { ID: v.id, Version: '2.0', IssueInstant: v.issueInstant, Destination: v.destination, NotOnOrAfter: v.notOnOrAfter, Reason: v.reason }, [
   el('saml:Issuer', {}, [v.issuer]),
-  el('saml:NameID', { Format: v.format, SPNameQualifier: v.spNameQualifier }, [v.nameId]),
+  nameIdWritten(v.format, v.nameId, v.spNameQualifier),
   v.sessionIndex !== undefined && el('samlp:SessionIndex', {}, [v.sessionIndex]),
 ]);
 
