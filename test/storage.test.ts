@@ -467,6 +467,16 @@ for (const backend of backends) {
       assert.equal(await storage.saveSession(payload, now() + 60, () => undefined, () => assert.fail('not called when the session is not saved')), false);
     });
 
+    it('finds a live provider Session by id with its SSO record in one read', async () => {
+      const payload = { jti: 'j-find', uid: 'u-find', accountId: 'acct', authorizations: { a: { sid: 's1' } } };
+      await storage.saveSession(payload, now() + 60, () => payload);
+      assert.deepEqual(await storage.findSession('j-find', now()), { payload, record: undefined }, 'no record before the first sign-in is recorded');
+      await storage.saveSsoSession(session('u-find', 'acct'));
+      assert.deepEqual(await storage.findSession('j-find', now()), { payload, record: await storage.getSsoSession('u-find') });
+      assert.equal(await storage.findSession('j-find', now() + 61), undefined, 'expired');
+      assert.equal(await storage.findSession('u-find', now()), undefined, 'by id, not uid');
+    });
+
     it('takes browser reports only for deliveries awaiting them, and times out the rest', async () => {
       await storage.saveSsoSession(session('outbox-3', 'acct'));
       const t = Date.now();

@@ -1,9 +1,10 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ClientMetadata } from '../clients/metadata.ts';
 import { mergeSessionPayload } from '../sessions/session-merge.ts';
+import { isOnlyTouch } from '../sessions/touch.ts';
 import type { Json, Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
-import { requestScope } from './request-scope.ts';
+import { requestScope, type LoadedSession, type RecordUpdate } from './request-scope.ts';
 
 
 /**
@@ -16,7 +17,19 @@ import { requestScope } from './request-scope.ts';
  */
 export interface ReplayDetected { model: string; grantId?: string; clientId?: string }
 
-export function createAdapterClass(storage: Storage, clientView: (m: ClientMetadata) => Record<string, unknown>, onReplay?: (replay: ReplayDetected) => void) {
+/**
+ * Whether a Session save can be left unwritten: this request loaded the session and changes
+ * nothing of it, nor of its SSO record, but the times a save slides (sessions/touch.ts).
+ */
+function isSessionTouch(loaded: LoadedSession, ours: Json, updateRecord: RecordUpdate | undefined, interval_s: number): boolean {
+  if (!isOnlyTouch(loaded.payload, ours, interval_s)) return false;
+  if (!updateRecord) return true;
+  const next = loaded.record && updateRecord(loaded.record);
+  return !!next && isOnlyTouch(loaded.record, next, interval_s);
+}
+
+export function createAdapterClass(storage: Storage, clientView: (m: ClientMetadata) => Record<string, unknown>, options: { sessionTouch_s: number; onReplay?: (replay: ReplayDetected) => void }) {
+  const { sessionTouch_s, onReplay } = options;
   return class StorageAdapter implements Adapter {
     constructor(readonly model: string) {}
 
@@ -28,10 +41,11 @@ export function createAdapterClass(storage: Storage, clientView: (m: ClientMetad
       const loaded = scope?.loadedSessions.get(payload.uid as string);
       // a session whose id this request rotated (oidc-provider destroys the old id first) is
       // gone from storage but not ended
-      const rotated = !!loaded && scope!.destroyedSessions.has(loaded.jti as string);
+      const rotated = !!loaded && scope!.destroyedSessions.has(loaded.payload.jti as string);
       const ours = payload as Json & { uid: string; jti: string };
       const record = scope?.sessionRecord?.uid === ours.uid ? scope.sessionRecord.update : undefined;
-      await storage.saveSession(ours, expiresAt, (stored) => (!stored && rotated ? ours : mergeSessionPayload(loaded, ours, stored)), record);
+      if (loaded && !rotated && isSessionTouch(loaded, ours, record, sessionTouch_s)) return;
+      await storage.saveSession(ours, expiresAt, (stored) => (!stored && rotated ? ours : mergeSessionPayload(loaded?.payload, ours, stored)), record);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -39,10 +53,13 @@ export function createAdapterClass(storage: Storage, clientView: (m: ClientMetad
         const client = await storage.getClient(id);
         return client && clientView(client.metadata) as AdapterPayload;
       }
-      const payload = await storage.findPayload(this.model, id);
-      // oidc-provider mutates the objects it is given: the merge's base is a copy
-      if (payload && this.model === 'Session') requestScope()?.loadedSessions.set(payload.uid as string, structuredClone(payload));
-      return payload as AdapterPayload | undefined;
+      if (this.model === 'Session') {
+        const found = await storage.findSession(id, epochSeconds());
+        // oidc-provider mutates the objects it is given: the merge's base is a copy
+        if (found) requestScope()?.loadedSessions.set(found.payload.uid as string, { payload: structuredClone(found.payload), record: found.record });
+        return found?.payload as AdapterPayload | undefined;
+      }
+      return await storage.findPayload(this.model, id) as AdapterPayload | undefined;
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {

@@ -7,6 +7,7 @@ import { html, page, pageCsp, SafeHtml, sendSignedOut } from '../http/html.ts';
 import { pinRequestOrigin } from '../http/origin.ts';
 import { CONSOLE_CLIENT_ID, CONSOLE_TOKEN_TTL_S } from '../console/client.ts';
 import { MANAGEMENT_SCOPES, managementAudience, scopesForRoles } from '../management/access.ts';
+import { touchInterval_s } from '../sessions/touch.ts';
 import type { Storage } from '../storage/types.ts';
 import { epochSeconds } from '../time.ts';
 import { accountFinder } from '../users/accounts.ts';
@@ -96,7 +97,7 @@ export function createProvider({ config, storage, signingKeys, cookieKeys, onRep
   };
   const management = managementAudience(config);
   const configuration: Configuration = {
-    adapter: createAdapterClass(storage, (m) => providerClientView(m, config.base_url), onReplay),
+    adapter: createAdapterClass(storage, (m) => providerClientView(m, config.base_url), { sessionTouch_s: touchInterval_s(idle), onReplay }),
     clients: [],
     findAccount: accountFinder(storage) as Configuration['findAccount'],
     jwks: { keys: signingKeys as any },

@@ -1,12 +1,19 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Json, SsoSessionRecord } from '../storage/types.ts';
 
+/** A change to a session's SSO record: undefined to write nothing. */
+export type RecordUpdate = (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined;
+
+/** An oidc-provider Session as a request loaded it, with its SSO record as it was then. */
+export interface LoadedSession { payload: Json; record: SsoSessionRecord | undefined }
+
 /**
  * What one HTTP request did to oidc-provider Sessions, for the adapter's three-way merge
- * (sessions/session-merge.ts): the payloads it loaded, as loaded, and the ids it destroyed.
+ * (sessions/session-merge.ts) and its skipping of saves that only touch (sessions/touch.ts): the
+ * sessions it loaded, as loaded, and the ids it destroyed.
  */
 export interface RequestScope {
-  loadedSessions: Map<string, Json>;
+  loadedSessions: Map<string, LoadedSession>;
   destroyedSessions: Set<string>;
   /**
    * Set on oidc-provider's end-session confirmation: its Session destroy and grant revocations
@@ -18,7 +25,7 @@ export interface RequestScope {
    * The change a sign-in makes to its session's SSO record (sessions/recorder.ts), made in the
    * transaction that saves the oidc-provider Session: one commit for both.
    */
-  sessionRecord?: { uid: string; update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined };
+  sessionRecord?: { uid: string; update: RecordUpdate };
 }
 
 const scope = new AsyncLocalStorage<RequestScope>();

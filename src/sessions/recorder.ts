@@ -81,7 +81,7 @@ export function installSessionRecorder(provider: Provider, storage: Storage, end
 interface AuthorizationRecord {
   /** The record's change: undefined (nothing written) until who signed in is known, when it must be. */
   update: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined;
-  /** Makes the change unless the session's save made it already. */
+  /** Makes the change unless the session's save made it already (or found it only a touch: sessions/touch.ts). */
   complete(storage: Storage): Promise<void>;
 }
 

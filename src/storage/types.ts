@@ -260,6 +260,8 @@ export interface SessionStore {
     updateRecord?: (current: SsoSessionRecord | undefined) => SsoSessionRecord | undefined,
   ): Promise<boolean>;
   saveSsoSession(record: SsoSessionRecord): Promise<void>;
+  /** A live oidc-provider Session by id and its SSO record (undefined before the first sign-in is recorded), in one read. */
+  findSession(id: string, now_s: number): Promise<{ payload: Json; record: SsoSessionRecord | undefined } | undefined>;
   /**
    * Changes a session's SSO record under the session's lock: `update` gets the record (undefined
    * before the first sign-in is recorded) and returns what to store. Nothing is called or written

@@ -8,6 +8,11 @@ import { readClients } from './directory.ts';
 import { writePayload } from './payloads.ts';
 
 const ssoSessionRow = compiledOnce((db, uid: string) => db.selectFrom('sso_sessions').selectAll().where('uid', '=', uid));
+const liveSessionWithRecord = compiledOnce((db, id: string, now_s: number) => db.selectFrom('oidc_payloads as p')
+  .leftJoin('sso_sessions as s', 's.uid', 'p.uid')
+  .selectAll('s').select('p.payload')
+  .where('p.model', '=', 'Session').where('p.id', '=', id)
+  .where((eb) => eb.or([eb('p.expires_at', 'is', null), eb('p.expires_at', '>', now_s)])));
 
 function toSsoSession(row: SsoSessionTable): SsoSessionRecord {
   return {
@@ -83,6 +88,13 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
         if (!(await this.lockSession(trx, uid))) return undefined; // ended meanwhile
         return this.changeSsoSession(trx, uid, update);
       });
+    }
+
+    async findSession(id: string, now_s: number): Promise<{ payload: Json; record: SsoSessionRecord | undefined } | undefined> {
+      const row = (await liveSessionWithRecord(this.db, this.kind, id, now_s)).rows[0];
+      if (!row) return undefined;
+      const { payload, ...record } = row;
+      return { payload: JSON.parse(payload) as Json, record: record.uid === null ? undefined : toSsoSession(record as SsoSessionTable) };
     }
 
     async getSsoSession(uid: string): Promise<SsoSessionRecord | undefined> {
