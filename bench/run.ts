@@ -7,6 +7,7 @@ import { benchSamlSso, benchSoapFanout } from './saml.ts';
 import { benchScale } from './scale.ts';
 import { benchExpiry } from './expiry.ts';
 import { benchSilentLogin } from './silent-login.ts';
+import { benchTenants } from './tenants.ts';
 
 const only = process.argv[2];
 // each result is printed as it completes: a long run that fails late keeps what it measured
@@ -41,6 +42,10 @@ if (!only || only === 'expiry') {
   for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchExpiry({ backend }));
 }
 if (only === 'expiry-quick') results.push(await benchExpiry({ backend: 'sqlite', sessions: 10_000 }));
+if (!only || only === 'tenants') {
+  for (const backend of ['sqlite', 'postgres'] as const) results.push(await benchTenants({ backend }));
+}
+if (only === 'tenants-quick') results.push(await benchTenants({ backend: 'sqlite', sizes: [100, 1_000], bigSession: 50 }));
 if (!only || only === 'dead-app') results.push(await benchDeadApp());
 if (only === 'dead-app-quick') results.push(await benchDeadApp({ logouts: 2_000 }));
 if (!only || only === 'saml') {
