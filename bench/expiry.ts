@@ -17,19 +17,31 @@ import { percentiles } from './stats.ts';
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const APPS = ['app1', 'app2'];
 
-/** Runs `op` from `concurrency` loops (each pausing `pause_ms` between calls) until `stop()` says so, keeping each call's latency. */
-function timedLoop(concurrency: number, op: () => Promise<void>, pause_ms = 0) {
+/**
+ * Runs `op` from `concurrency` loops (each pausing `pause_ms` between calls) until `stop()` says
+ * so, keeping each call's latency. A call that fails is counted and said at once (on stderr), and
+ * the loop goes on: one refused request must not end a quarter-hour run without its figures.
+ */
+function timedLoop(concurrency: number, op: () => Promise<void>, pause_ms = 0, what = 'call') {
   const ms: number[] = [];
+  const errors: string[] = [];
+  const started = performance.now();
   let running = true;
   const loops = Promise.all(Array.from({ length: concurrency }, async () => {
     while (running) {
       const t = performance.now();
-      await op();
-      ms.push(performance.now() - t);
+      try {
+        await op();
+        ms.push(performance.now() - t);
+      } catch (err) {
+        const message = `${what} failed ${((t - started) / 1000).toFixed(1)} s into the loop: ${(err as Error).message} ${(err as Error & { cause?: Error }).cause?.message ?? ''}`;
+        errors.push(message);
+        console.error(message);
+      }
       if (pause_ms) await new Promise((r) => setTimeout(r, pause_ms));
     }
   }));
-  return { ms, async stop() { running = false; await loops; return ms; } };
+  return { ms, errors, async stop() { running = false; await loops; return ms; } };
 }
 
 /**
@@ -76,12 +88,12 @@ export async function benchExpiry({ backend = 'sqlite' as 'sqlite' | 'postgres',
       const res = await fetch(`${issuer}/health`);
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`/health ${res.status}`);
-    }, 50);
+    }, 50, '/health');
     const warm = timedLoop(8, op);
     await new Promise((r) => setTimeout(r, 1_000));
     await warm.stop();
     const beforeHealth = health();
-    const before = timedLoop(8, op);
+    const before = timedLoop(8, op, 0, 'silent sign-in');
     await new Promise((r) => setTimeout(r, baseline_s * 1000));
     const beforeMs = await before.stop();
     const beforeHealthMs = await beforeHealth.stop();
@@ -93,13 +105,13 @@ export async function benchExpiry({ backend = 'sqlite' as 'sqlite' | 'postgres',
     await sql`UPDATE sso_sessions SET expires_at = ${now_s - 1} WHERE uid LIKE 'bulk-%'`.execute(db);
     await sql`UPDATE oidc_payloads SET expires_at = ${now_s - 1} WHERE model = 'Session' AND uid LIKE 'bulk-%'`.execute(db);
     const started = performance.now();
-    const during = timedLoop(8, op);
+    const during = timedLoop(8, op, 0, 'silent sign-in');
     const duringHealth = health();
     let swept_s: number | undefined;
     let delivered_s: number | undefined;
-    const deadline = started + 15 * 60_000;
+    const deadline = started + 30 * 60_000;
     while (swept_s === undefined || delivered_s === undefined) {
-      if (performance.now() > deadline) throw new Error(`not done after 15 minutes: ${await bulk()} sessions left, ${(await received()) - receivedBefore} of ${expected} logout tokens`);
+      if (performance.now() > deadline) throw new Error(`not done after 30 minutes: ${await bulk()} sessions left, ${(await received()) - receivedBefore} of ${expected} logout tokens`);
       await new Promise((r) => setTimeout(r, 250));
       if (swept_s === undefined && await bulk() === 0) swept_s = (performance.now() - started) / 1000;
       if (delivered_s === undefined && (await received()) - receivedBefore >= expected) delivered_s = (performance.now() - started) / 1000;
@@ -121,6 +133,8 @@ export async function benchExpiry({ backend = 'sqlite' as 'sqlite' | 'postgres',
       target_p99_ratio: 2,
       health_before_ms: percentiles(beforeHealthMs),
       health_during_ms: { ...percentiles(duringHealthMs), max: +Math.max(...duringHealthMs).toFixed(1), answered: duringHealthMs.length },
+      failed_before: { sign_ins: before.errors.length, health: beforeHealth.errors.length },
+      failed_during: { sign_ins: during.errors.length, health: duringHealth.errors.length },
     };
   } finally {
     await reader.close();

@@ -212,14 +212,14 @@ describe('RP-Initiated Logout 1.0 end-session endpoint', () => {
     await signIn(ua, idp.issuer, testClient('app2'));
     const uid = (await sessions()).find((u) => !earlier.has(u));
     const logouts = async () => (await storage.listLogouts({ limit: 500, offset: 0 })).filter((l) => l.session_uid === uid);
-    const endSession = storage.endSession;
-    storage.endSession = async () => { throw new Error('injected: the database went away'); };
+    const endSessions = storage.endSessions;
+    storage.endSessions = async () => { throw new Error('injected: the database went away'); };
     try {
       const confirm = await ua.follow(client.buildEndSessionUrl(first.config, { id_token_hint: first.tokens.id_token! }));
       const failed = await ua.submitForm(confirm, { logout: 'yes' });
       assert.equal(failed.response.status, 500);
     } finally {
-      storage.endSession = endSession;
+      storage.endSessions = endSessions;
     }
     assert.deepEqual((await ssodata(ua, idp.issuer)).sessionClients, ['app1', 'app2'], 'still signed in to both');
     const refreshed = await client.refreshTokenGrant(first.config, first.tokens.refresh_token!);

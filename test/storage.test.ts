@@ -350,6 +350,34 @@ for (const backend of backends) {
       assert.equal(await storage.getLogout('L1-again'), undefined);
     });
 
+    it('ends several sessions in one transaction, each with its own grants, logout and deliveries, skipping those gone', async () => {
+      for (const k of [1, 2, 3]) {
+        await storage.saveSsoSession(session(`batch-${k}`, `acct-${k}`));
+        await storage.upsertPayload('Session', `batch-j${k}`, { uid: `batch-${k}`, accountId: `acct-${k}`, authorizations: { a: { sid: `s${k}`, grantId: `batch-g${k}` } } }, now() + 3600);
+        await storage.upsertPayload('Grant', `batch-g${k}`, { accountId: `acct-${k}` }, now() + 3600);
+        await storage.upsertPayload('AccessToken', `batch-at${k}`, { grantId: `batch-g${k}` }, now() + 3600);
+      }
+      await storage.putClient('a', client('a', { client_name: 'App A' }), 'api');
+      const planned: string[] = [];
+      // final already: the outbox tests after this one count what is waiting
+      const done = { status: 'delivered' as const, completed_at: Date.now() };
+      const ended = await storage.endSessions(['batch-2', 'batch-gone', 'batch-1'].map((uid) => ({
+        uid, plan: (e) => { planned.push(uid); return plan(`LB-${uid}`, uid, [{ client_id: [...e.clientMetadata.keys()][0]!, ...done }, done]); },
+      })));
+      assert.deepEqual(planned, ['batch-2', 'batch-1'], 'a gone session is not planned');
+      assert.deepEqual(ended.map((e) => e.record?.uid), ['batch-2', undefined, 'batch-1'], 'in the order given');
+      assert.deepEqual(ended.map((e) => e.revokedGrantIds), [['batch-g2'], [], ['batch-g1']]);
+      assert.equal(ended[1]!.logout, undefined);
+      for (const k of [1, 2]) {
+        assert.equal(await storage.getSsoSession(`batch-${k}`), undefined);
+        assert.equal(await storage.findPayload('Session', `batch-j${k}`), undefined);
+        assert.equal(await storage.findPayload('AccessToken', `batch-at${k}`), undefined);
+        assert.deepEqual((await storage.getLogout(`LB-batch-${k}`))!.deliveries.map((d) => d.client_id), ['a', 'c1']);
+      }
+      assert.ok(await storage.getSsoSession('batch-3'), 'a session not asked for is untouched');
+      assert.ok(await storage.findPayload('AccessToken', 'batch-at3'));
+    });
+
     it('claims each due delivery once, honours leases, and fences a node that lost its claim', async () => {
       await storage.saveSsoSession(session('outbox-2', 'acct'));
       await storage.endSession('outbox-2', () => plan('L2', 'outbox-2', [{}, {}, {}, { next_attempt_at: Date.now() + 60_000 }]));

@@ -57,9 +57,17 @@ export interface EndOptions {
 export interface SessionEnder {
   /** The single place where an SSO session ends. Idempotent: ending a gone session is a no-op. */
   end(uid: string, trigger: EndTrigger, options?: EndOptions): Promise<EndedSession | undefined>;
+  /**
+   * `end` for several sessions, in transactions of up to ENDING_BATCH sessions each: what a sweep
+   * or "sign out everywhere" ends. Returns those that were ended (gone ones are skipped).
+   */
+  endMany(uids: string[], trigger: EndTrigger, options?: Pick<EndOptions, 'actor'>): Promise<EndedSession[]>;
   /** Ends every live session of an account; returns those that were ended. */
   endAllFor(accountId: string, trigger: EndTrigger, options?: Pick<EndOptions, 'actor'>): Promise<EndedSession[]>;
 }
+
+/** Sessions ended in one transaction: its statements are shared, its locks held until it commits. */
+export const ENDING_BATCH = 25;
 
 /** What ended, from what the ending transaction removed. */
 function describeEnded(uid: string, trigger: EndTrigger, data: EndedSessionData & { logout?: LogoutPlan }): EndedSession {
@@ -77,37 +85,47 @@ function describeEnded(uid: string, trigger: EndTrigger, data: EndedSessionData 
 
 export function createSessionEnder(storage: Storage, logger: Logger, propagation: LogoutPropagation): SessionEnder {
   const ender: SessionEnder = {
-    /**
-     * 1. prepare the logout (worker slots for the deliveries this node will send itself);
-     * 2. end the session in one transaction: session, record, grants and tokens deleted, the
-     *    logout record and one delivery per application written (the outbox);
-     * 3. send what was planned, once committed;
-     * and always give back the slots that were not used.
-     */
     async end(uid, trigger, options = {}) {
-      const logout = propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null, initiator: options.initiator, actor: options.actor });
-      try {
-        const data = await storage.endSession(uid, logout.plan);
-        if (!data.record && !data.session) return undefined; // already ended: nothing to do
-        const ended = describeEnded(uid, trigger, data);
-        logger.info({ event: 'session.ended', uid, account_id: ended.accountId, trigger, clients: ended.clients, revoked_grants: data.revokedGrantIds.length }, 'session ended');
-        await logout.send();
-        return ended;
-      } finally {
-        logout.release();
-      }
+      return (await endBatch([uid], trigger, options))[0];
     },
-    async endAllFor(accountId, trigger, options = {}) {
-      const sessions = await storage.listSsoSessions(accountId, 0);
+    async endMany(uids, trigger, options = {}) {
+      const unique = [...new Set(uids)];
       const ended: EndedSession[] = [];
       const turn = fairLoop();
-      for (const s of sessions) {
-        const e = await ender.end(s.uid, trigger, options);
-        if (e) ended.push(e);
+      for (let i = 0; i < unique.length; i += ENDING_BATCH) {
+        for (const e of await endBatch(unique.slice(i, i + ENDING_BATCH), trigger, options)) if (e) ended.push(e);
         await turn();
       }
       return ended;
     },
+    async endAllFor(accountId, trigger, options = {}) {
+      return ender.endMany((await storage.listSsoSessions(accountId, 0)).map((s) => s.uid), trigger, options);
+    },
   };
+
+  /**
+   * 1. prepare each logout (worker slots for the deliveries this node will send itself);
+   * 2. end the sessions in one transaction: each session, record, grants and tokens deleted, its
+   *    logout record and one delivery per application written (the outbox);
+   * 3. send what was planned, once committed;
+   * and always give back the slots that were not used.
+   */
+  async function endBatch(uids: string[], trigger: EndTrigger, options: EndOptions): Promise<(EndedSession | undefined)[]> {
+    const logouts = uids.map((uid) => propagation.prepare({ uid, trigger, browser: options.browser ?? false, returnTo: options.returnTo ?? null, initiator: options.initiator, actor: options.actor }));
+    try {
+      const data = await storage.endSessions(uids.map((uid, i) => ({ uid, plan: logouts[i]!.plan })));
+      const ended = data.map((d, i) => {
+        if (!d.record && !d.session) return undefined; // already ended: nothing to do
+        const e = describeEnded(uids[i]!, trigger, d);
+        logger.info({ event: 'session.ended', uid: e.uid, account_id: e.accountId, trigger, clients: e.clients, revoked_grants: d.revokedGrantIds.length }, 'session ended');
+        return e;
+      });
+      for (const logout of logouts) await logout.send();
+      return ended;
+    } finally {
+      for (const logout of logouts) logout.release();
+    }
+  }
+
   return ender;
 }

@@ -277,6 +277,12 @@ export interface SessionStore {
    * `plan` runs inside the transaction and its logout record and deliveries commit with it.
    */
   endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }>;
+  /**
+   * endSession for several sessions in one transaction (a few statements for all of them, not a
+   * transaction each): results in the order given. Keep batches bounded: their locks are held to
+   * the commit.
+   */
+  endSessions(endings: { uid: string; plan?: (ended: EndedSessionData) => LogoutPlan | undefined }[]): Promise<(EndedSessionData & { logout?: LogoutPlan })[]>;
   /** SSO sessions past their expiry, oldest first; they still end through endSession. */
   listExpiredSsoSessions(now_s: number, limit: number): Promise<SsoSessionRecord[]>;
 }

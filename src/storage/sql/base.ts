@@ -22,6 +22,9 @@ export type Constructor<T> = new (...args: any[]) => T;
 const sessionRow = (db: Kysely<Database>, uid: string) => db.selectFrom('oidc_payloads').select(['id', 'payload']).where('model', '=', 'Session').where('uid', '=', uid);
 const lockSessionSqlite = compiledOnce(sessionRow);
 const lockSessionForUpdate = compiledOnce((db, uid: string) => sessionRow(db, uid).forUpdate());
+/** Several sessions' rows, locked in uid order: two batches that share sessions wait, never deadlock. */
+const sessionRows = (db: Kysely<Database>, uids: string[]) => db.selectFrom('oidc_payloads').select(['uid', 'id', 'payload'])
+  .where('model', '=', 'Session').where('uid', 'in', uids).orderBy('uid');
 
 /**
  * What every role of the SQL storage shares: the Kysely instance, which backend it is (database
@@ -57,5 +60,11 @@ export class SqlBase {
    */
   protected async lockSession(trx: Kysely<Database>, uid: string) {
     return (await (this.kind === 'postgres' ? lockSessionForUpdate : lockSessionSqlite)(trx, this.kind, uid)).rows[0];
+  }
+
+  /** lockSession for several sessions at once (one statement); each row with its uid. */
+  protected async lockSessions(trx: Kysely<Database>, uids: string[]) {
+    const rows = sessionRows(trx, uids);
+    return (this.kind === 'postgres' ? rows.forUpdate() : rows).execute() as Promise<{ uid: string; id: string; payload: string }[]>;
   }
 }

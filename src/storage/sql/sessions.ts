@@ -110,39 +110,50 @@ export function withSessions<B extends Constructor<SqlBase & { insertDeliveries(
     }
 
     async endSession(uid: string, plan?: (ended: EndedSessionData) => LogoutPlan | undefined): Promise<EndedSessionData & { logout?: LogoutPlan }> {
+      return (await this.endSessions([{ uid, plan }]))[0]!;
+    }
+
+    async endSessions(endings: { uid: string; plan?: (ended: EndedSessionData) => LogoutPlan | undefined }[]): Promise<(EndedSessionData & { logout?: LogoutPlan })[]> {
+      const uids = endings.map((e) => e.uid);
       return this.db.transaction().execute(async (trx) => {
-        const stored = await this.lockSession(trx, uid);
-        const row = (await ssoSessionRow(trx, this.kind, uid)).rows[0];
-        const session = stored ? (JSON.parse(stored.payload) as Json) : undefined;
-        const authorizations = (session?.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
-        const revokedGrantIds = Object.values(authorizations)
-          .filter((a) => a.grantId && !a.persistsLogout).map((a) => a.grantId!);
-        await trx.deleteFrom('sso_sessions').where('uid', '=', uid).execute();
-        await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('uid', '=', uid).execute();
-        if (revokedGrantIds.length) {
-          await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', revokedGrantIds).execute();
-          await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', revokedGrantIds).execute();
+        const stored = new Map((await this.lockSessions(trx, uids)).map((r) => [r.uid, r]));
+        const records = new Map((await trx.selectFrom('sso_sessions').selectAll().where('uid', 'in', uids).execute()).map((r) => [r.uid, toSsoSession(r)]));
+        const sessions = new Map([...stored].map(([uid, r]) => [uid, JSON.parse(r.payload) as Json]));
+        const revoked = new Map(uids.map((uid) => {
+          const authorizations = (sessions.get(uid)?.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
+          return [uid, Object.values(authorizations).filter((a) => a.grantId && !a.persistsLogout).map((a) => a.grantId!)];
+        }));
+        const revokedGrantIds = [...revoked.values()].flat();
+        await trx.deleteFrom('sso_sessions').where('uid', 'in', uids).execute();
+        await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('uid', 'in', uids).execute();
+        for (let i = 0; i < revokedGrantIds.length; i += ROWS_PER_STATEMENT) {
+          const grants = revokedGrantIds.slice(i, i + ROWS_PER_STATEMENT);
+          await trx.deleteFrom('oidc_payloads').where('grant_id', 'in', grants).execute();
+          await trx.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', grants).execute();
         }
-        const record = row && toSsoSession(row);
-        const clientIds = record?.clients.map((c) => c.client_id) ?? Object.keys(authorizations);
-        const clients = new Map([...await readClients(trx, clientIds)].map(([id, c]): [string, ClientMetadata] => [id, c.metadata]));
-        const ended: EndedSessionData = { record, session, revokedGrantIds, clientMetadata: clients };
-        // the outbox: the logout and its deliveries commit with the session's end, or not at all
-        const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
-        if (logout) {
-          await trx.insertInto('logout_records').values(logout.record).execute();
-          const claim = logout.claim;
-          const rows = logout.deliveries.map((d): DeliveryTable => {
-            const claimed = claim?.targets.has(d.id) ?? false;
-            return { ...d, include_sid: d.include_sid ? 1 : 0, channel_params: d.channel_params ? JSON.stringify(d.channel_params) : null, claimed_by: claimed ? claim!.nodeId : null, claimed_until: claimed ? claim!.until : null };
-          });
-          // SQLite: one prepared single-row insert per delivery ran in half the time of one
-          // multi-row statement (100 rows, bench/fanout.ts). PostgreSQL: one statement per chunk, as
-          // each statement is a round trip.
-          if (this.kind === 'sqlite') for (const row of rows) await trx.executeQuery(this.insertDeliveries([row]));
-          else for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await trx.executeQuery(this.insertDeliveries(rows.slice(i, i + ROWS_PER_STATEMENT)));
-        }
-        return { ...ended, logout };
+        const clientIdsOf = (uid: string) => records.get(uid)?.clients.map((c) => c.client_id) ?? Object.keys(sessions.get(uid)?.authorizations ?? {});
+        const metadata = new Map([...await readClients(trx, uids.flatMap(clientIdsOf))].map(([id, c]): [string, ClientMetadata] => [id, c.metadata]));
+        // the outbox: each logout and its deliveries commit with its session's end, or not at all
+        const results = endings.map(({ uid, plan }) => {
+          const ended: EndedSessionData = {
+            record: records.get(uid), session: sessions.get(uid), revokedGrantIds: revoked.get(uid)!,
+            clientMetadata: new Map(clientIdsOf(uid).flatMap((id): [string, ClientMetadata][] => (metadata.has(id) ? [[id, metadata.get(id)!]] : []))),
+          };
+          const logout = (ended.record || ended.session) ? plan?.(ended) : undefined;
+          return { ...ended, logout };
+        });
+        const logouts = results.flatMap((r) => (r.logout ? [r.logout] : []));
+        if (logouts.length) await trx.insertInto('logout_records').values(logouts.map((l) => l.record)).execute();
+        const rows = logouts.flatMap((logout) => logout.deliveries.map((d): DeliveryTable => {
+          const claimed = logout.claim?.targets.has(d.id) ?? false;
+          return { ...d, include_sid: d.include_sid ? 1 : 0, channel_params: d.channel_params ? JSON.stringify(d.channel_params) : null, claimed_by: claimed ? logout.claim!.nodeId : null, claimed_until: claimed ? logout.claim!.until : null };
+        }));
+        // SQLite: one prepared single-row insert per delivery ran in half the time of one
+        // multi-row statement (100 rows, bench/fanout.ts). PostgreSQL: one statement per chunk, as
+        // each statement is a round trip.
+        if (this.kind === 'sqlite') for (const row of rows) await trx.executeQuery(this.insertDeliveries([row]));
+        else for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await trx.executeQuery(this.insertDeliveries(rows.slice(i, i + ROWS_PER_STATEMENT)));
+        return results;
       });
     }
 
