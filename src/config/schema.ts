@@ -90,7 +90,7 @@ export const configSchema = z.object({
     queue_depth_max_age_ms: z.number().int().min(0).max(3_600_000).default(5_000),
   }).strict().prefault({}),
   session: z.object({
-    /** Idle lifetime: a session unused this long ends (each sign-in to an application renews it). */
+    /** Idle lifetime: a session unused this long ends (each sign-in to an application renews it, to within a minute: sessions/touch.ts). */
     idle_ttl_seconds: z.number().int().min(1).default(3 * 24 * 3600),
     /** Absolute lifetime from the login, whatever the activity. */
     absolute_ttl_seconds: z.number().int().min(1).default(14 * 24 * 3600),

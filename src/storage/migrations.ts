@@ -253,6 +253,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('deliveries_completed').on('deliveries').column('completed_at').where(sql.ref('completed_at'), 'is not', null).execute();
     },
   },
+  // oidc-provider payloads indexed only where the column is set: an authorization code or access
+  // token (no uid, no user code) went into the (model, uid) and (model, user_code) indexes as
+  // NULLs, and a Session or Interaction (no grant) into grant_id — index entries every sign-in
+  // wrote and nothing reads. Lookups are by equality or IN, which both planners match to an
+  // `IS NOT NULL` partial index.
+  '0011_payload_indexes_where_set': {
+    async up(db: Kysely<any>) {
+      const indexes: [string, string[], string][] = [
+        ['oidc_payloads_grant_id', ['grant_id'], 'grant_id'],
+        ['oidc_payloads_uid', ['model', 'uid'], 'uid'],
+        ['oidc_payloads_user_code', ['model', 'user_code'], 'user_code'],
+      ];
+      for (const [name, columns, set] of indexes) {
+        await db.schema.dropIndex(name).execute();
+        await db.schema.createIndex(name).on('oidc_payloads').columns(columns).where(sql.ref(set), 'is not', null).execute();
+      }
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
