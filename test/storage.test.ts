@@ -458,20 +458,6 @@ for (const backend of backends) {
       assert.deepEqual(everyone.map((d) => d.id), ['L5-d0']);
     });
 
-    it('defers an application’s due deliveries to its circuit’s probe time, never past their deadline', async () => {
-      await storage.saveSsoSession(session('outbox-6', 'acct'));
-      const t = Date.now();
-      const target = 'http://down.test/bcl';
-      await storage.endSession('outbox-6', () => plan('L6', 'outbox-6', [
-        { target, next_attempt_at: t - 10 }, { target, next_attempt_at: t - 5, deadline_at: t + 500 }, { target: 'http://up.test/bcl', next_attempt_at: t - 1 }, { target, next_attempt_at: t - 1 },
-      ]));
-      const [claimedFirst] = await storage.claimDeliveries('A', t, 60_000, 1, [], target); // L6-d3, newest: leased, not deferred
-      assert.equal(await storage.deferDeliveries(target, t + 2_000, t), 2);
-      const byId = new Map((await storage.getLogout('L6'))!.deliveries.map((d) => [d.id, d]));
-      assert.deepEqual(['L6-d0', 'L6-d1', 'L6-d2', 'L6-d3'].map((id) => byId.get(id)!.next_attempt_at - t), [2_000, 500, -1, claimedFirst!.next_attempt_at - t]);
-      assert.deepEqual((await storage.claimDeliveries('B', t, 1000, 10)).filter((d) => d.id.startsWith('L6')).map((d) => d.id), ['L6-d2'], 'the deferred are not due');
-    });
-
     it('merges a session save into what is stored, under the session lock, and never revives an ended one', async () => {
       const payload = { jti: 'j-merge', uid: 'u-merge', accountId: 'acct', authorizations: { a: { sid: 's1' } } };
       assert.equal(await storage.saveSession(payload, now() + 60, (stored) => { assert.equal(stored, undefined); return payload; }), true);

@@ -61,13 +61,6 @@ export class TargetGate {
    * chose, 400 included); otherwise it timed out, refused or failed with 5xx. Returns
    * 'opened' when this result opened (or reopened) the circuit, 'closed' when it closed it.
    */
-  /** Targets whose circuit is open, with the time of their next probe. */
-  open(now: number): { target: string; until: number }[] {
-    const out: { target: string; until: number }[] = [];
-    for (const [target, s] of this.#targets) if (this.circuit(target, now) === 'open') out.push({ target, until: s.openUntil });
-    return out;
-  }
-
   release(target: string, answered: boolean, now: number): 'opened' | 'closed' | undefined {
     const s = this.#state(target);
     s.inFlight = Math.max(0, s.inFlight - 1);

@@ -134,18 +134,6 @@ export function withOutbox<B extends Constructor<SqlBase>>(Base: B) {
       return this.db.selectFrom(union.as('due')).select('id');
     }
 
-    async deferDeliveries(target: string, until_ms: number, now_ms: number): Promise<number> {
-      const result = await this.db.updateTable('deliveries')
-        .set((eb) => ({ next_attempt_at: eb.case().when('deadline_at', '<', until_ms).then(eb.ref('deadline_at')).else(until_ms).end() }))
-        .where('completed_at', 'is', null)
-        .where('target', '=', target)
-        .where('status', 'in', OUTBOX_NOT_FINAL)
-        .where('next_attempt_at', '<', until_ms)
-        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now_ms)]))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    }
-
     async releaseClaims(nodeId: string, ids: string[]): Promise<void> {
       for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
         await this.db.updateTable('deliveries')
