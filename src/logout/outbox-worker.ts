@@ -70,6 +70,11 @@ export class OutboxWorker {
     return this.#gate.circuit(target, Date.now());
   }
 
+  /** While a target's circuit is open on this node: when its next delivery may go (the probe). */
+  probeAt(target: string) {
+    return this.#gate.probeAt(target, Date.now());
+  }
+
   /** Targets whose circuit is open or half-open (metrics). */
   openCircuits() {
     return this.#gate.openCircuits(Date.now());

@@ -27,6 +27,8 @@ describe('TargetGate', () => {
     g.admit('a', 0);
     assert.equal(g.release('a', false, 0), 'opened');
     assert.equal(g.circuit('a', 500), 'open');
+    assert.equal(g.probeAt('a', 500), 1000, 'its deliveries wait for the probe at 1000');
+    assert.equal(g.probeAt('a', 1000), undefined, 'half-open: the probe may go');
     assert.deepEqual(g.admit('a', 500), { ok: false, reason: 'circuit_open' });
     assert.deepEqual(g.blocked(500), ['a']);
     assert.equal(g.circuit('a', 1000), 'half_open');

@@ -45,6 +45,11 @@ export class TargetGate {
     return now < s.openUntil ? 'open' : 'half_open';
   }
 
+  /** While `target`'s circuit is open: when its probe may go (nothing goes to it before). */
+  probeAt(target: string, now: number): number | undefined {
+    return this.circuit(target, now) === 'open' ? this.#targets.get(target)!.openUntil : undefined;
+  }
+
   /** Takes a slot for one attempt to `target`, or says why not. */
   admit(target: string, now: number): { ok: true } | { ok: false; reason: 'busy' | 'circuit_open' } {
     const s = this.#state(target);

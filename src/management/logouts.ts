@@ -25,11 +25,12 @@ export function cursorOf(value: string): { at: number; id: string } {
   return { at: Number(value.slice(0, dot)), id: value.slice(dot + 1) };
 }
 
-export function deliveryDetail(d: Delivery, events: DeliveryEvent[] = []) {
+/** `probeAt`: while the target's circuit is open, when its probe may go — nothing goes before, whatever the row's own next attempt says. */
+export function deliveryDetail(d: Delivery, events: DeliveryEvent[] = [], probeAt?: number) {
   const view = deliveryView(d);
   return {
     ...view, last_error: d.last_error, target: d.target, sid: d.sid, latency_ms: d.latency_ms,
-    next_attempt_at: view.final ? null : iso(d.next_attempt_at), deadline_at: iso(d.deadline_at),
+    next_attempt_at: view.final ? null : iso(Math.min(d.deadline_at, Math.max(d.next_attempt_at, probeAt ?? 0))), deadline_at: iso(d.deadline_at),
     created_at: iso(d.created_at), completed_at: iso(d.completed_at),
     // its history: each attempt's result, and admins' retries and cancellations
     events: events.map((e) => ({ at: iso(e.at), event: e.event, status: e.status, detail: e.detail })),
@@ -90,7 +91,7 @@ export function logoutRoutes(router: Router, storage: Storage, propagation: Logo
     if (!logout) throw new Problem(404, 'Not found', `logout ${ctx.params.id} does not exist`);
     const events = new Map<string, DeliveryEvent[]>();
     for (const e of await storage.listDeliveryEvents(logout.id)) events.set(e.delivery_id, [...(events.get(e.delivery_id) ?? []), e]);
-    const deliveries = logout.deliveries.map((d) => deliveryDetail(d, events.get(d.id)));
+    const deliveries = logout.deliveries.map((d) => deliveryDetail(d, events.get(d.id), d.target ? propagation.worker.probeAt(d.target) : undefined));
     ctx.body = {
       ...recordView(logout),
       summary: {
