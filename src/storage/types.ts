@@ -214,6 +214,11 @@ export interface Directory {
   isWebOrigin(origin: string): Promise<boolean>;
   listUsers(options: { connection?: string; limit: number; offset: number }): Promise<StoredUser[]>;
   getUser(id: string): Promise<StoredUser | undefined>;
+  /**
+   * The user an ID token or access token is issued for (claims), read-only: may be up to a second
+   * old when another node changed it. Never for checking a password.
+   */
+  getAccount(id: string): Promise<StoredUser | undefined>;
   findUser(connection: string, username: string): Promise<StoredUser | undefined>;
   /** Fails with UniqueViolation when (connection, username) exists. */
   createUser(user: StoredUser): Promise<void>;
@@ -301,11 +306,6 @@ export interface LogoutOutbox {
    * behind them at the application's full rate.
    */
   claimDeliveries(nodeId: string, now_ms: number, lease_ms: number, limit: number, skipTargets?: string[], onlyTarget?: string): Promise<Delivery[]>;
-  /**
-   * Moves `target`'s due, unclaimed deliveries to `until_ms` (an open circuit's probe time; not past
-   * their deadline): they would not be sent before, and claims no longer read past them.
-   */
-  deferDeliveries(target: string, until_ms: number, now_ms: number): Promise<number>;
   /** Gives claims back unattempted (the attempt count they took is returned too). */
   releaseClaims(nodeId: string, ids: string[]): Promise<void>;
   /**

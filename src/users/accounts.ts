@@ -64,7 +64,7 @@ export function publicUser(user: StoredUser) {
 /** oidc-provider's findAccount: the account id is the user id. */
 export function accountFinder(storage: Storage) {
   return async (_ctx: unknown, id: string) => {
-    const user = await storage.getUser(id);
+    const user = await storage.getAccount(id);
     if (!user) return undefined;
     return {
       accountId: user.id,

@@ -122,6 +122,18 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
       return r && toUser(r);
     }
 
+    /**
+     * A silent sign-in reads its user twice (the authorization, the ID token's claims): kept for
+     * CLIENT_CACHE_MS as a client's registration is. A change made through this node is seen at
+     * once; one made through another node within CLIENT_CACHE_MS (ending the user's sessions,
+     * which deleting or re-passwording does, takes effect at once: their grants and codes are gone).
+     */
+    readonly #accounts = new ShortCache<StoredUser | undefined>(CLIENT_CACHE_MS, (id) => this.getUser(id));
+
+    async getAccount(id: string): Promise<StoredUser | undefined> {
+      return this.#accounts.get(id);
+    }
+
     async findUser(connection: string, username: string): Promise<StoredUser | undefined> {
       const r = await this.db.selectFrom('users').selectAll()
         .where('connection', '=', connection).where('username', '=', username).executeTakeFirst();
@@ -147,15 +159,20 @@ export function withDirectory<B extends Constructor<SqlBase>>(Base: B) {
         if (isUniqueViolation(err)) throw new UniqueViolation(`username ${patch.username} is taken in this connection`);
         throw err;
       }
+      this.#accounts.delete(id);
       return this.getUser(id);
     }
 
     async deleteUser(id: string): Promise<boolean> {
-      return this.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('identities').where('user_id', '=', id).execute();
-        const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
-        return Number(r.numDeletedRows) > 0;
-      });
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('identities').where('user_id', '=', id).execute();
+          const r = await trx.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+          return Number(r.numDeletedRows) > 0;
+        });
+      } finally {
+        this.#accounts.delete(id);
+      }
     }
 
     async findUserByIdentity(connection: string, subject: string): Promise<StoredUser | undefined> {
