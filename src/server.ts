@@ -178,7 +178,7 @@ export async function startAdieu(config: AdieuConfig, options: { logger?: Logger
       throw err;
     });
 
-    const sweeper = startExpirySweeper(config, storage, ender, logger);
+    const sweeper = startExpirySweeper(config, storage, ender, propagation.worker, logger);
     const metadataRefresh = startMetadataRefresh(storage, register, logger, config.saml.metadata_refresh_s);
 
     logger.info({ issuer: config.issuer, port, storage: storage.kind }, 'Adieu is listening');

@@ -298,6 +298,23 @@ export class OutboxWorker {
     });
   }
 
+  /**
+   * Until no attempt is in flight on this node, or `max_ms` passed: for work that paces itself by
+   * the deliveries it causes (the expiry sweep).
+   */
+  idle(max_ms: number): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#idle.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, max_ms);
+      this.#idle.add(done);
+    });
+  }
+
   /** Stops claiming; waits for attempts in flight (bounded by their timeout). */
   async stop() {
     this.#stopped = true;
