@@ -26,7 +26,7 @@ const DAY_MS = 24 * 3600 * 1000;
  * ending (their applications are told); expired provider payloads are deleted; completed logout
  * records older than the retention go, with their deliveries; stale failed sign-in counts go.
  */
-export async function sweepExpired(storage: Storage, ender: SessionEnder, config: Pick<AdieuConfig, 'logout' | 'login_throttle'>, now_ms = Date.now(), outbox?: Pick<OutboxWorker, 'idle'>) {
+export async function sweepExpired(storage: Storage, ender: SessionEnder, config: Pick<AdieuConfig, 'logout' | 'login_throttle'>, now_ms = Date.now(), outbox?: Pick<OutboxWorker, 'idle'>, stopping: () => boolean = () => false) {
   const now_s = epochSeconds(now_ms);
   for (;;) {
     const started_ms = performance.now();
@@ -34,7 +34,8 @@ export async function sweepExpired(storage: Storage, ender: SessionEnder, config
     // a few statements per batch of sessions, not a transaction each (PostgreSQL ended ~100
     // sessions/s one transaction each, 100k expiring at once took a quarter of an hour)
     await ender.endMany(expired.map((s) => s.uid), 'expired', { actor: 'system' });
-    if (expired.length < LISTED) break;
+    // a mass expiry sweeps for minutes: a stopping server leaves the rest to the next start
+    if (expired.length < LISTED || stopping()) break;
     // their logout tokens are most of the work (SQLite ended 10k in 4 s and delivered in 20)
     await outbox?.idle(DELIVERY_WAIT_MS);
     await setTimeout((performance.now() - started_ms) * (1 / SWEEP_DUTY - 1));
@@ -48,5 +49,12 @@ export async function sweepExpired(storage: Storage, ender: SessionEnder, config
 
 /** Runs the sweep every `session.sweep_interval_ms`, one at a time (a long sweep is not overlapped). */
 export function startExpirySweeper(config: AdieuConfig, storage: Storage, ender: SessionEnder, outbox: Pick<OutboxWorker, 'idle'>, logger: Logger): { stop(): Promise<void> } {
-  return repeatEvery(config.session.sweep_interval_ms, () => sweepExpired(storage, ender, config, Date.now(), outbox), (err) => logger.error({ err }, 'expiry sweep failed'));
+  let stopping = false;
+  const sweeper = repeatEvery(config.session.sweep_interval_ms, () => sweepExpired(storage, ender, config, Date.now(), outbox, () => stopping), (err) => logger.error({ err }, 'expiry sweep failed'));
+  return {
+    async stop() {
+      stopping = true;
+      await sweeper.stop();
+    },
+  };
 }
