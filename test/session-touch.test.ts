@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startIdp, type TestIdp } from '../harness/idp.ts';
+import { startIdp, testClient, type TestIdp } from '../harness/idp.ts';
 import { signIn } from '../harness/rp.ts';
 import { UserAgent } from '../harness/user-agent.ts';
-import { testClient } from '../harness/idp.ts';
 
 // oidc-provider saves the Session after every request that loaded it; a silent sign-in that
 // changes nothing but the times is not written until the touch interval has passed
